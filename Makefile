@@ -1,0 +1,53 @@
+# Set-up and checks. Each target installs what it needs into .venv, so a fresh machine with only
+# Python can run `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ASYNCAPI_CHECK := tests/asyncapi
+
+.PHONY: install check test lint format lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	touch $@
+
+# The AsyncAPI parser is the AsyncAPI project's own, from the npm registry. Without Node its test
+# is skipped with that reason; under CI=true Node is required.
+$(ASYNCAPI_CHECK)/node_modules/.installed: $(ASYNCAPI_CHECK)/package.json $(ASYNCAPI_CHECK)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(ASYNCAPI_CHECK) --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true but npm is missing: the AsyncAPI validation cannot run" >&2; exit 1; \
+	else \
+		echo "npm not found: the AsyncAPI parser test will be skipped"; \
+	fi
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: check $(ASYNCAPI_CHECK)/node_modules/.installed
+	$(BIN)/pytest
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve the pinned versions of every Python dependency (run after changing pyproject.toml).
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/python -m pip install --quiet '.[dev]'
+	$(VENV)-lock/bin/python -m pip freeze --exclude telecare > constraints.txt
+	rm -rf $(VENV)-lock
+
+clean:
+	rm -rf $(VENV) $(ASYNCAPI_CHECK)/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints one JSON object and measures the machine's own limit beside it."""

@@ -1,0 +1,32 @@
+"""Settings of the home unit (gateway) process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from protocol import is_safe_id
+from telecare.settings import CommonSettings
+
+
+class GatewaySettings(CommonSettings):
+    """The home unit's settings (``TELECARE_*`` variables or ``.env``)."""
+
+    home_id: str = Field(
+        default="home-1", description="This home's id; also the MQTT username."
+    )
+    outbox_path: Path = Field(
+        default=Path("gateway-outbox.sqlite3"),
+        description="SQLite file holding events until the hub acknowledges them.",
+    )
+    heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
+    cancel_window_s: int = Field(default=30, ge=0, le=600)
+
+    @field_validator("home_id")
+    @classmethod
+    def _safe_home_id(cls, value: str) -> str:
+        if not is_safe_id(value):
+            msg = "must be 1-64 letters, digits, '_' or '-', starting with a letter or digit"
+            raise ValueError(msg)
+        return value

@@ -1,0 +1,5 @@
+"""The alarm receiving centre's backend: ingest, storage, alarms, API."""
+
+from hub.config import HubSettings
+
+__all__ = ["HubSettings"]

@@ -1,0 +1,30 @@
+"""Settings of the hub process."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from telecare.settings import CommonSettings
+
+
+class HubSettings(CommonSettings):
+    """The hub's settings (``TELECARE_*`` variables or ``.env``)."""
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/telecare",
+        description="libpq connection URI of the hub's PostgreSQL database.",
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    mqtt_client_id: str = Field(
+        default="telecare-hub-1",
+        description="Unique per replica: the broker keeps this replica's session by it.",
+    )
+    mqtt_share_group: str = Field(
+        default="hub", description="Replicas in one group split the homes' traffic (MQTT 5)."
+    )
+    mqtt_session_expiry_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="How long the broker queues messages for a stopped hub replica.",
+    )

@@ -1,0 +1,151 @@
+"""MQTT clients configured one way for every process, on MQTT 5 or, degraded, on 3.1.1.
+
+MQTT 3.1.1 brokers (amqtt, some customers' brokers) refuse an MQTT 5 CONNECT, so the version
+comes from settings. What MQTT 5 adds degrades as follows on 3.1.1:
+
+- shared subscriptions (``$share/group/...``) become plain subscriptions, so every subscriber
+  gets every message: run one hub replica per broker;
+- session expiry becomes a persistent session (clean session off) that the broker keeps until
+  the client returns or the broker's own limit;
+- message expiry is not sent; the broker keeps queued messages until they are delivered.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+class MqttProtocol(StrEnum):
+    """The MQTT protocol version a client speaks."""
+
+    V5 = "5"
+    V311 = "3.1.1"
+
+    @property
+    def aiomqtt_version(self) -> aiomqtt.ProtocolVersion:
+        """The matching aiomqtt constant."""
+        if self is MqttProtocol.V5:
+            return aiomqtt.ProtocolVersion.V5
+        return aiomqtt.ProtocolVersion.V311
+
+
+class MqttUrlError(ValueError):
+    """A broker URL that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttEndpoint:
+    """Where a broker listens and who we are to it."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_mqtt_url(url: str) -> MqttEndpoint:
+    """Read ``mqtt://[user[:password]@]host[:port]`` (or ``mqtts://``).
+
+    Raises:
+        MqttUrlError: another scheme, no host, a path, or a bad port.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS:
+        raise MqttUrlError(f"scheme must be mqtt or mqtts, not {parts.scheme!r}")
+    if not parts.hostname:
+        raise MqttUrlError("the URL names no host")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise MqttUrlError("the URL must not have a path, query or fragment")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError as err:
+        raise MqttUrlError(str(err)) from err
+    return MqttEndpoint(
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "mqtts",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MqttOptions:
+    """Everything needed to open a client, independent of which process opens it."""
+
+    url: str
+    protocol: MqttProtocol = MqttProtocol.V5
+    keepalive_s: int = 30
+    password: str | None = None
+
+
+def make_client(
+    options: MqttOptions,
+    *,
+    identifier: str,
+    session_expiry_s: int = 0,
+    username: str | None = None,
+    will: aiomqtt.Will | None = None,
+) -> aiomqtt.Client:
+    """Build (not connect) a client.
+
+    Args:
+        options: broker address, protocol version and credentials.
+        identifier: the MQTT client id; a persistent session is found again by it.
+        session_expiry_s: 0 for a session that ends with the connection; otherwise how long
+            the broker keeps the session (subscriptions and queued QoS 1 messages) after a
+            disconnect. On 3.1.1 any value above 0 means a persistent session.
+        username: overrides the URL's user (a home unit's user is its home id).
+        will: published by the broker if the connection dies.
+    """
+    endpoint = parse_mqtt_url(options.url)
+    persistent = session_expiry_s > 0
+    common = {
+        "hostname": endpoint.host,
+        "port": endpoint.port,
+        "username": username or endpoint.username,
+        "password": options.password or endpoint.password,
+        "identifier": identifier,
+        "protocol": options.protocol.aiomqtt_version,
+        "keepalive": options.keepalive_s,
+        "will": will,
+        "tls_context": ssl.create_default_context() if endpoint.tls else None,
+    }
+    if options.protocol is MqttProtocol.V5:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = session_expiry_s
+        return aiomqtt.Client(**common, clean_start=not persistent, properties=properties)  # type: ignore[arg-type]
+    return aiomqtt.Client(**common, clean_session=not persistent)  # type: ignore[arg-type]
+
+
+def shared_subscription(topic_filter: str, group: str, protocol: MqttProtocol) -> str:
+    """The filter to subscribe to so that members of ``group`` split the messages.
+
+    On 3.1.1 there are no shared subscriptions: the plain filter is returned and every
+    subscriber gets every message.
+    """
+    if protocol is MqttProtocol.V5:
+        return f"$share/{group}/{topic_filter}"
+    return topic_filter
+
+
+def publish_properties(protocol: MqttProtocol, *, expiry_s: int | None) -> Properties | None:
+    """Properties of a PUBLISH that the broker drops after ``expiry_s`` undelivered.
+
+    None on 3.1.1 (no message expiry there) or when no expiry is wanted.
+    """
+    if protocol is not MqttProtocol.V5 or expiry_s is None:
+        return None
+    properties = Properties(PacketTypes.PUBLISH)
+    properties.MessageExpiryInterval = expiry_s
+    return properties

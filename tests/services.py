@@ -1,0 +1,292 @@
+"""Real servers for the test suite, each in its own process on a free loopback port.
+
+Shared by the pytest fixtures (``fix_*.py``) and the benchmarks, so both start services the
+same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+
+
+class ServiceError(RuntimeError):
+    """A test service could not be started or stopped."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``port`` accepts connections, or fail with the server's log."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceError(f"server exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise ServiceError(f"server did not listen on {port} in {START_TIMEOUT_S} s:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    except OSError:
+        return "(no log)"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_TIMEOUT_S)
+
+
+# --- MQTT brokers -------------------------------------------------------------------------
+
+BrokerKind = Literal["mosquitto", "amqtt"]
+
+
+@dataclass
+class Broker:
+    """A private MQTT broker: Mosquitto 2, or amqtt where no mosquitto binary exists.
+
+    It keeps its port and its persistence across :meth:`restart`, as a real broker restart
+    does, so fault tests can check what survives.
+    """
+
+    kind: BrokerKind
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``mqtt://127.0.0.1:<port>``."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def supports_mqtt5(self) -> bool:
+        """Whether the broker accepts MQTT 5 (amqtt speaks only 3.1.1)."""
+        return self.kind == "mosquitto"
+
+    @property
+    def running(self) -> bool:
+        """Whether the broker process is alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start the broker and wait until it accepts connections."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / "broker.log"
+        command = self._mosquitto() if self.kind == "mosquitto" else self._amqtt()
+        with log.open("ab") as out:
+            self._process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
+            )
+        wait_for_port(self.port, self._process, log)
+
+    def stop(self) -> None:
+        """Stop the broker (SIGTERM, so Mosquitto saves its persistence file)."""
+        if self._process is not None:
+            _stop(self._process)
+            self._process = None
+
+    def kill(self) -> None:
+        """Kill the broker at once (SIGKILL), as a crash would."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(STOP_TIMEOUT_S)
+            self._process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port with the same persistence."""
+        self.stop()
+        self.start()
+
+    def _mosquitto(self) -> list[str]:
+        config = self.workdir / "mosquitto.conf"
+        config.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            "max_queued_messages 100000\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            "log_dest stdout\n"
+        )
+        mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        return [mosquitto, "-c", str(config)]
+
+    def _amqtt(self) -> list[str]:
+        config = self.workdir / "amqtt.yaml"
+        config.write_text(
+            "listeners:\n"
+            "  default:\n"
+            "    type: tcp\n"
+            f"    bind: 127.0.0.1:{self.port}\n"
+            "plugins:\n"
+            "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
+            "    allow_anonymous: true\n"
+        )
+        amqtt = Path(sys.executable).with_name("amqtt")
+        return [str(amqtt), "-c", str(config)]
+
+
+def broker_kind() -> BrokerKind:
+    """Mosquitto when its binary is on PATH (or in /usr/sbin), else amqtt.
+
+    ``TELECARE_TEST_BROKER=amqtt`` forces amqtt, to exercise the Python-only path on a machine
+    that has Mosquitto. Under ``CI=true`` a missing Mosquitto is an error: CI has it.
+    """
+    forced = os.environ.get("TELECARE_TEST_BROKER")
+    if forced in {"mosquitto", "amqtt"}:
+        return forced  # type: ignore[return-value]
+    if shutil.which("mosquitto"):
+        return "mosquitto"
+    if os.environ.get("CI") == "true":
+        raise ServiceError("CI=true but no mosquitto binary is on PATH")
+    return "amqtt"
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+PostgresKind = Literal["external", "private", "pgserver"]
+
+
+@dataclass
+class Postgres:
+    """A PostgreSQL server for the tests; databases are made and dropped on it per test.
+
+    ``external`` is the server named by ``TELECARE_TEST_DATABASE_URL``; ``private`` a cluster
+    made with the machine's ``initdb``/``pg_ctl`` in a temporary folder; ``pgserver`` the
+    PostgreSQL shipped in the pgserver wheel.
+    """
+
+    kind: PostgresKind
+    admin_url: str
+    workdir: Path | None = None
+    _stop_command: list[str] | None = None
+    _run_as: str | None = None
+    _pgserver: object | None = None
+
+    def stop(self) -> None:
+        """Stop the server if this process started it."""
+        if self._stop_command is not None:
+            subprocess.run(  # noqa: S603 - fixed argument list
+                self._stop_command,
+                check=False,
+                capture_output=True,
+                timeout=STOP_TIMEOUT_S * 2,
+                user=self._run_as,
+            )
+            self._stop_command = None
+        if self._pgserver is not None:
+            self._pgserver.cleanup()  # type: ignore[attr-defined]
+            self._pgserver = None
+
+
+def postgres_kind() -> PostgresKind:
+    """The first that is available: the env's server, the machine's binaries, pgserver.
+
+    ``TELECARE_TEST_POSTGRES`` (``external``, ``private`` or ``pgserver``) forces one.
+    """
+    forced = os.environ.get("TELECARE_TEST_POSTGRES")
+    if forced in {"external", "private", "pgserver"}:
+        return forced  # type: ignore[return-value]
+    if os.environ.get("TELECARE_TEST_DATABASE_URL"):
+        return "external"
+    if shutil.which("initdb") and shutil.which("pg_ctl"):
+        return "private"
+    return "pgserver"
+
+
+def start_postgres(kind: PostgresKind, workdir: Path) -> Postgres:
+    """Start (or connect to) a PostgreSQL server of ``kind``."""
+    if kind == "external":
+        url = os.environ.get("TELECARE_TEST_DATABASE_URL")
+        if not url:
+            raise ServiceError("TELECARE_TEST_DATABASE_URL is not set")
+        return Postgres(kind="external", admin_url=url)
+    if kind == "private":
+        return _start_private_cluster(workdir)
+    return _start_pgserver(workdir)
+
+
+def _unprivileged_user() -> str | None:
+    """PostgreSQL refuses to run as root: pick a user to run it as, when we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    raise ServiceError("running as root and neither a postgres nor a nobody user exists")
+
+
+def _start_private_cluster(workdir: Path) -> Postgres:
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise ServiceError("initdb and pg_ctl are not on PATH")
+    user = _unprivileged_user()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        entry = pwd.getpwnam(user)
+        os.chown(workdir, entry.pw_uid, entry.pw_gid)
+    data, log, port = workdir / "data", workdir / "postgres.log", free_port()
+    subprocess.run(  # noqa: S603 - fixed argument list
+        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        user=user,
+        cwd=workdir,
+    )
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(  # noqa: S603 - fixed argument list
+        [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+        timeout=90,
+        user=user,
+        cwd=workdir,
+    )
+    return Postgres(
+        kind="private",
+        admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
+        workdir=workdir,
+        _stop_command=[pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
+        _run_as=user,
+    )
+
+
+def _start_pgserver(workdir: Path) -> Postgres:
+    with warnings.catch_warnings():
+        # pgserver's import and start-up use a platformdirs API that warns; not ours to fix.
+        warnings.simplefilter("ignore")
+        import pgserver  # noqa: PLC0415 - only needed on machines without PostgreSQL
+
+        server = pgserver.get_server(workdir, cleanup_mode="stop")
+    return Postgres(kind="pgserver", admin_url=server.get_uri(), workdir=workdir, _pgserver=server)
