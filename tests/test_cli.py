@@ -1,0 +1,94 @@
+"""The `telecare` command line as a user meets it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from protocol import Channel, encode, examples, topic
+from telecare import __version__
+
+TELECARE = str(Path(sys.executable).with_name("telecare"))
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """Run the installed `telecare` script."""
+    return subprocess.run(
+        [TELECARE, *args], input=stdin.decode(), capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+
+
+def test_version() -> None:
+    """`telecare --version` names the package version."""
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"telecare {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        ((), "protocol"),
+        (("protocol",), "asyncapi"),
+        (("protocol", "asyncapi"), "--output"),
+        (("protocol", "check"), "TOPIC"),
+    ],
+)
+def test_help_at_every_level(args: tuple[str, ...], mentions: str) -> None:
+    """Every level answers --help with its commands or options."""
+    out = run(*args, "--help")
+    assert out.returncode == 0
+    assert mentions in out.stdout
+
+
+def test_missing_command_is_a_usage_error() -> None:
+    """`telecare` alone says what is missing and exits 2."""
+    out = run()
+    assert out.returncode == 2
+    assert "required" in out.stderr
+
+
+def test_asyncapi_to_a_file(tmp_path: Path) -> None:
+    """--output writes the document to a file."""
+    target = tmp_path / "asyncapi.json"
+    assert run("protocol", "asyncapi", "--output", str(target)).returncode == 0
+    assert json.loads(target.read_text())["asyncapi"] == "3.0.0"
+
+
+def test_check_accepts_a_good_payload(tmp_path: Path) -> None:
+    """A valid batch on its topic is accepted, from a file or standard input."""
+    where = topic(examples.HOME, Channel.EVENTS)
+    payload = tmp_path / "batch.json"
+    payload.write_bytes(encode(examples.EVENT_BATCH))
+    for out in (run("protocol", "check", where, str(payload)),
+                run("protocol", "check", where, stdin=payload.read_bytes())):
+        assert out.returncode == 0
+        assert json.loads(out.stdout) == {
+            "accepted": True,
+            "home_id": examples.HOME,
+            "channel": "up/events",
+            "message": "EventBatch",
+        }
+
+
+def test_check_refuses_a_bad_payload_naming_the_field() -> None:
+    """A naive timestamp is refused with exit 1, the reason and the field."""
+    bad = encode(examples.STATUS).replace(b"Z", b"")
+    out = run("protocol", "check", topic(examples.HOME, Channel.STATUS), stdin=bad)
+    assert out.returncode == 1
+    report = json.loads(out.stdout)
+    assert report["accepted"] is False
+    assert report["reason"] == "invalid_message"
+    assert report["fields"] == ["ts"]
+
+
+def test_check_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    """An unreadable payload file is reported on stderr with exit 2."""
+    out = run("protocol", "check", "telecare/v1/homes/h/up/events", str(tmp_path / "nope"))
+    assert out.returncode == 2
+    assert "cannot read payload" in out.stderr
