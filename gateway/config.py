@@ -13,9 +13,7 @@ from telecare.settings import CommonSettings
 class GatewaySettings(CommonSettings):
     """The home unit's settings (``TELECARE_*`` variables or ``.env``)."""
 
-    home_id: str = Field(
-        default="home-1", description="This home's id; also the MQTT username."
-    )
+    home_id: str = Field(default="home-1", description="This home's id; also the MQTT username.")
     outbox_path: Path = Field(
         default=Path("gateway-outbox.sqlite3"),
         description="SQLite file holding events until the hub acknowledges them.",

@@ -7,10 +7,10 @@ from what the codec accepts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from protocol import examples
@@ -22,6 +22,9 @@ from protocol.events import EventBatch
 from protocol.limits import MAX_BATCH_EVENTS, MAX_PAYLOAD_BYTES
 from protocol.presence import Heartbeat, Status
 from protocol.topics import ROOT, Channel, Direction
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ASYNCAPI_VERSION = "3.0.0"
 PROTOCOL_VERSION = "1.0.0"
@@ -264,6 +267,4 @@ def _asyncapi_schema(node: Any) -> Any:  # noqa: ANN401 - walks arbitrary JSON
 
 
 def _json(message: BaseModel) -> Any:  # noqa: ANN401 - a JSON value
-    import json  # noqa: PLC0415 - only the generator needs the round trip
-
     return json.loads(encode(message))

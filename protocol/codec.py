@@ -14,8 +14,14 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from protocol.acks import Ack
 from protocol.base import FieldValueError
-from protocol.call import CallAnswer, CallOffer, CallSignalFromHome, CallSignalToHome, Hangup
-from protocol.call import IceCandidate
+from protocol.call import (
+    CallAnswer,
+    CallOffer,
+    CallSignalFromHome,
+    CallSignalToHome,
+    Hangup,
+    IceCandidate,
+)
 from protocol.commands import Command, ConfigCommand, LocateCommand, SelfTestCommand
 from protocol.errors import (
     InvalidMessageError,
@@ -131,8 +137,7 @@ def decode_topic(
     if message.home_id != home_topic.home_id:
         raise InvalidMessageError(
             RejectReason.HOME_MISMATCH,
-            f"payload home_id {message.home_id!r} differs from the topic's "
-            f"{home_topic.home_id!r}",
+            f"payload home_id {message.home_id!r} differs from the topic's {home_topic.home_id!r}",
             fields=("home_id",),
         )
     return Received(topic=home_topic, message=message)

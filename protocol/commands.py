@@ -13,8 +13,8 @@ from protocol.base import HomeId, Timestamp, WireModel
 class IceServer(WireModel):
     """A STUN or TURN server the speakerphone may use."""
 
-    urls: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):", max_length=200)]] = (
-        Field(min_length=1, max_length=8)
+    urls: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):", max_length=200)]] = Field(
+        min_length=1, max_length=8
     )
     username: str | None = Field(default=None, max_length=200)
     credential: str | None = Field(default=None, max_length=200)
@@ -64,7 +64,5 @@ class LocateCommand(_CommandBase):
     duration_s: int = Field(default=30, ge=1, le=300)
 
 
-Command = Annotated[
-    ConfigCommand | SelfTestCommand | LocateCommand, Field(discriminator="name")
-]
+Command = Annotated[ConfigCommand | SelfTestCommand | LocateCommand, Field(discriminator="name")]
 """Payload of ``down/commands``."""

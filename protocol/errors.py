@@ -28,9 +28,7 @@ class ProtocolError(ValueError):
         detail: a sentence for people.
     """
 
-    def __init__(
-        self, reason: RejectReason, detail: str, *, fields: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, reason: RejectReason, detail: str, *, fields: tuple[str, ...] = ()) -> None:
         """Build the error from its reason code, a readable detail and the fields at fault."""
         self.reason = reason
         self.fields = fields
@@ -49,5 +47,8 @@ class PayloadTooLargeError(ProtocolError):
 
 
 class InvalidMessageError(ProtocolError):
-    """A payload that is not valid JSON, does not match its message model, names another home
-    than its topic, or came on a channel of the wrong direction."""
+    """A payload the codec refused after reading it.
+
+    It is not JSON, does not match its message model, names another home than its topic, or
+    came on a channel of the wrong direction.
+    """

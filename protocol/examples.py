@@ -9,8 +9,8 @@ from protocol.acks import Ack, RaisedAlarm
 from protocol.call import CallAnswer, CallOffer, Hangup, HangupReason, IceCandidate
 from protocol.commands import ConfigCommand, GatewayConfig, LocateCommand, SelfTestCommand
 from protocol.events import (
-    DoorEvent,
     Contact,
+    DoorEvent,
     EventBatch,
     EventKind,
     Motion,

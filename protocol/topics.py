@@ -102,7 +102,7 @@ def parse_topic(value: str) -> HomeTopic:
             RejectReason.TOPIC_OUTSIDE_TREE, f"topic {value!r} does not start with {prefix!r}"
         )
     parts = value[len(prefix) :].split("/")
-    if len(parts) != 3:  # noqa: PLR2004 - home id, direction, name
+    if len(parts) != 3:
         raise TopicError(
             RejectReason.TOPIC_OUTSIDE_TREE,
             f"topic {value!r} is not {ROOT}/<home_id>/<up|down>/<name>",

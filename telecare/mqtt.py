@@ -87,6 +87,8 @@ class MqttOptions:
     protocol: MqttProtocol = MqttProtocol.V5
     keepalive_s: int = 30
     password: str | None = None
+    timeout_s: float = 10.0
+    """How long to wait for the broker to answer a connect, subscribe or publish."""
 
 
 def make_client(
@@ -118,6 +120,7 @@ def make_client(
         "identifier": identifier,
         "protocol": options.protocol.aiomqtt_version,
         "keepalive": options.keepalive_s,
+        "timeout": options.timeout_s,
         "will": will,
         "tls_context": ssl.create_default_context() if endpoint.tls else None,
     }

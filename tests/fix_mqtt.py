@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-AMQTT_SKIP = (
-    "needs MQTT 5, and the test broker is amqtt (MQTT 3.1.1 only) because no mosquitto "
-    "binary is on PATH"
-)
+AMQTT_SKIP = "needs MQTT 5, and the test broker is amqtt (MQTT 3.1.1 only): {why}"
 
 
 @pytest.fixture(scope="session")
@@ -66,4 +64,6 @@ def home_id() -> str:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Skip ``mqtt5`` tests where the test broker is amqtt, and only there."""
     if item.get_closest_marker("mqtt5") and broker_kind() == "amqtt":
-        pytest.skip(AMQTT_SKIP)
+        forced = os.environ.get("TELECARE_TEST_BROKER") == "amqtt"
+        why = "TELECARE_TEST_BROKER=amqtt" if forced else "no mosquitto binary is on PATH"
+        pytest.skip(AMQTT_SKIP.format(why=why))

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -84,8 +85,12 @@ class Broker:
 
     @property
     def url(self) -> str:
-        """``mqtt://127.0.0.1:<port>``."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """``mqtt://telecare-test@127.0.0.1:<port>``.
+
+        Clients log in with a user name, as ours do in production: amqtt keeps no messages for
+        an offline persistent session of an anonymous client.
+        """
+        return f"mqtt://telecare-test@127.0.0.1:{self.port}"
 
     @property
     def supports_mqtt5(self) -> bool:
@@ -149,7 +154,7 @@ class Broker:
             f"    bind: 127.0.0.1:{self.port}\n"
             "plugins:\n"
             "  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
-            "    allow_anonymous: true\n"
+            "    allow_anonymous: false\n"
         )
         amqtt = Path(sys.executable).with_name("amqtt")
         return [str(amqtt), "-c", str(config)]
@@ -195,7 +200,7 @@ class Postgres:
     def stop(self) -> None:
         """Stop the server if this process started it."""
         if self._stop_command is not None:
-            subprocess.run(  # noqa: S603 - fixed argument list
+            subprocess.run(
                 self._stop_command,
                 check=False,
                 capture_output=True,
@@ -203,6 +208,8 @@ class Postgres:
                 user=self._run_as,
             )
             self._stop_command = None
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
         if self._pgserver is not None:
             self._pgserver.cleanup()  # type: ignore[attr-defined]
             self._pgserver = None
@@ -224,14 +231,18 @@ def postgres_kind() -> PostgresKind:
 
 
 def start_postgres(kind: PostgresKind, workdir: Path) -> Postgres:
-    """Start (or connect to) a PostgreSQL server of ``kind``."""
+    """Start (or connect to) a PostgreSQL server of ``kind``.
+
+    ``workdir`` holds pgserver's cluster; a private cluster makes its own folder elsewhere
+    (see :func:`_start_private_cluster`) and removes it when stopped.
+    """
     if kind == "external":
         url = os.environ.get("TELECARE_TEST_DATABASE_URL")
         if not url:
             raise ServiceError("TELECARE_TEST_DATABASE_URL is not set")
         return Postgres(kind="external", admin_url=url)
     if kind == "private":
-        return _start_private_cluster(workdir)
+        return _start_private_cluster()
     return _start_pgserver(workdir)
 
 
@@ -246,33 +257,32 @@ def _unprivileged_user() -> str | None:
     raise ServiceError("running as root and neither a postgres nor a nobody user exists")
 
 
-def _start_private_cluster(workdir: Path) -> Postgres:
+def _start_private_cluster() -> Postgres:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not initdb or not pg_ctl:
         raise ServiceError("initdb and pg_ctl are not on PATH")
     user = _unprivileged_user()
-    workdir.mkdir(parents=True, exist_ok=True)
+    # Not under pytest's temporary folder: that is private to root, and the server may run as
+    # another user who must reach its data directory.
+    workdir = Path(tempfile.mkdtemp(prefix="telecare-pg-"))
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
     data, log, port = workdir / "data", workdir / "postgres.log", free_port()
-    subprocess.run(  # noqa: S603 - fixed argument list
-        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-        user=user,
-        cwd=workdir,
-    )
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(  # noqa: S603 - fixed argument list
+    for command in (
+        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"],
         [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
-        check=True,
-        capture_output=True,
-        timeout=90,
-        user=user,
-        cwd=workdir,
-    )
+    ):
+        done = subprocess.run(
+            command, check=False, capture_output=True, timeout=120, user=user, cwd=workdir
+        )
+        if done.returncode != 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise ServiceError(
+                f"{Path(command[0]).name} failed ({done.returncode}): "
+                f"{done.stderr.decode(errors='replace')}{_tail(log)}"
+            )
     return Postgres(
         kind="private",
         admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
@@ -288,5 +298,5 @@ def _start_pgserver(workdir: Path) -> Postgres:
         warnings.simplefilter("ignore")
         import pgserver  # noqa: PLC0415 - only needed on machines without PostgreSQL
 
-        server = pgserver.get_server(workdir, cleanup_mode="stop")
+        server = pgserver.get_server(workdir, cleanup_mode="stop")  # type: ignore[attr-defined]
     return Postgres(kind="pgserver", admin_url=server.get_uri(), workdir=workdir, _pgserver=server)

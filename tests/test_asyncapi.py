@@ -29,7 +29,8 @@ def document() -> dict[str, Any]:
     out = subprocess.run(
         [str(telecare), "protocol", "asyncapi"], check=True, capture_output=True, timeout=60
     )
-    return json.loads(out.stdout)
+    printed: dict[str, Any] = json.loads(out.stdout)
+    return printed
 
 
 def test_command_prints_the_generated_document(document: dict[str, Any]) -> None:

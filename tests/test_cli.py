@@ -18,7 +18,11 @@ TELECARE = str(Path(sys.executable).with_name("telecare"))
 def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
     """Run the installed `telecare` script."""
     return subprocess.run(
-        [TELECARE, *args], input=stdin.decode(), capture_output=True, text=True, timeout=60,
+        [TELECARE, *args],
+        input=stdin.decode(),
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -65,8 +69,10 @@ def test_check_accepts_a_good_payload(tmp_path: Path) -> None:
     where = topic(examples.HOME, Channel.EVENTS)
     payload = tmp_path / "batch.json"
     payload.write_bytes(encode(examples.EVENT_BATCH))
-    for out in (run("protocol", "check", where, str(payload)),
-                run("protocol", "check", where, stdin=payload.read_bytes())):
+    for out in (
+        run("protocol", "check", where, str(payload)),
+        run("protocol", "check", where, stdin=payload.read_bytes()),
+    ):
         assert out.returncode == 0
         assert json.loads(out.stdout) == {
             "accepted": True,

@@ -24,9 +24,7 @@ def test_json_lines_when_not_on_a_terminal() -> None:
     """Off a terminal every event is one JSON object with its bound context."""
     out = io.StringIO()
     configure_logging("info", LogFormat.AUTO, stream=out)
-    structlog.get_logger("hub.ingest").bind(home_id="home-7").info(
-        "event_stored", event_id="e-1"
-    )
+    structlog.get_logger("hub.ingest").bind(home_id="home-7").info("event_stored", event_id="e-1")
     line = json.loads(out.getvalue().strip())
     assert line["event"] == "event_stored"
     assert line["home_id"] == "home-7"

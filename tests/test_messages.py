@@ -50,7 +50,8 @@ EXAMPLES: dict[Channel, list[Any]] = {
 
 def batch_dict() -> dict[str, Any]:
     """The example event batch as a JSON object, to be broken by a test."""
-    return json.loads(encode(examples.EVENT_BATCH))
+    batch: dict[str, Any] = json.loads(encode(examples.EVENT_BATCH))
+    return batch
 
 
 def refused(payload: dict[str, Any] | bytes, on: str = EVENTS_TOPIC) -> ProtocolError:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import ValidationError
@@ -13,12 +14,13 @@ from hub import HubSettings
 from telecare.mqtt import MqttProtocol
 from telecare.settings import LogFormat
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No TELECARE_ variable or .env file of the developer's leaks into these tests."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("TELECARE_"):
             monkeypatch.delenv(name)
@@ -95,4 +97,4 @@ def test_password_stays_out_of_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELECARE_MQTT_PASSWORD", "s3cret")
     settings = GatewaySettings()
     assert "s3cret" not in repr(settings)
-    assert settings.mqtt_options().password == "s3cret"
+    assert settings.mqtt_options().password == "s3cret"  # noqa: S105 - a test value

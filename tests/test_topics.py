@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from protocol import Channel, Direction, RejectReason, TopicError, home_filter, hub_filter
-from protocol import parse_topic, topic
+from protocol import (
+    Channel,
+    Direction,
+    RejectReason,
+    TopicError,
+    home_filter,
+    hub_filter,
+    parse_topic,
+    topic,
+)
 
 
 @pytest.mark.parametrize("channel", list(Channel))
