@@ -81,6 +81,9 @@ class Broker:
     kind: BrokerKind
     workdir: Path
     port: int = field(default_factory=free_port)
+    acl_file: Path | None = None
+    """Mosquitto only: enforce this ACL and the users of ``password_file``."""
+    password_file: Path | None = None
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,9 +136,17 @@ class Broker:
 
     def _mosquitto(self) -> list[str]:
         config = self.workdir / "mosquitto.conf"
+        access = (
+            f"allow_anonymous false\npassword_file {self.password_file}\nacl_file {self.acl_file}\n"
+            if self.acl_file and self.password_file
+            else "allow_anonymous true\n"
+        )
+        # Run as whoever runs the tests: as root, Mosquitto would otherwise switch to its own
+        # user, who cannot read pytest's private temporary folders.
         config.write_text(
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{access}"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 100000\n"

@@ -255,3 +255,23 @@ async def test_our_clients_work_on_a_311_only_broker(tmp_path: Path, home_id: st
                 pass
     finally:
         broker.stop()
+
+
+async def test_queued_messages_survive_a_broker_restart(
+    start_broker: Callable[[], Broker], home_id: str
+) -> None:
+    """Mosquitto persists a stopped client's session and queue across its own restart."""
+    broker = start_broker()
+    if broker.kind != "mosquitto":
+        pytest.skip("amqtt keeps sessions in memory only; production brokers persist them")
+    options = options_for(broker)
+    where = topic(home_id, Channel.ACKS)
+    async with make_client(options, identifier=home_id, session_expiry_s=3600) as unit:
+        await unit.subscribe(where, qos=1)
+    async with make_client(options, identifier=f"{home_id}-hub") as hub:
+        for seq in range(3):
+            await hub.publish(where, batch_for(home_id, seq), qos=1)
+    broker.restart()
+    async with make_client(options, identifier=home_id, session_expiry_s=3600) as unit:
+        messages = await receive(unit, 3)
+    assert [bytes(m.payload) for m in messages] == [batch_for(home_id, s) for s in range(3)]

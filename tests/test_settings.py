@@ -97,4 +97,4 @@ def test_password_stays_out_of_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELECARE_MQTT_PASSWORD", "s3cret")
     settings = GatewaySettings()
     assert "s3cret" not in repr(settings)
-    assert settings.mqtt_options().password == "s3cret"  # noqa: S105 - a test value
+    assert settings.mqtt_options().password == "s3cret"

@@ -1,0 +1,93 @@
+"""The broker ACL in deploy/: a home unit speaks only for itself and hears only its own."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiomqtt
+import pytest
+from services import Broker
+from test_mqtt import batch_for, drain, receive
+
+from protocol import Channel, encode, examples, topic
+from telecare.mqtt import MqttOptions, MqttProtocol, make_client
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ACL = Path(__file__).parents[1] / "deploy" / "mosquitto" / "telecare.acl"
+USERS = {"telecare-hub": "hub-secret", "home-a": "secret-a", "home-b": "secret-b"}
+
+
+@pytest.fixture
+def guarded_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto with the deployed ACL and a password per user."""
+    if not (shutil.which("mosquitto") and shutil.which("mosquitto_passwd")):
+        pytest.skip("needs the mosquitto and mosquitto_passwd binaries: the ACL is Mosquitto's")
+    passwords = tmp_path / "passwd"
+    passwords.touch()
+    for user, password in USERS.items():
+        subprocess.run(
+            ["mosquitto_passwd", "-b", str(passwords), user, password], check=True, timeout=30
+        )
+    broker = Broker(
+        kind="mosquitto", workdir=tmp_path / "broker", acl_file=ACL, password_file=passwords
+    )
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def login(broker: Broker, user: str, password: str | None = None) -> aiomqtt.Client:
+    """A client logged in as ``user``."""
+    options = MqttOptions(
+        url=f"mqtt://127.0.0.1:{broker.port}",
+        protocol=MqttProtocol.V5,
+        password=password or USERS[user],
+        timeout_s=5,
+    )
+    return make_client(options, identifier=f"{user}-{id(options)}", username=user)
+
+
+async def test_a_home_unit_cannot_speak_for_another_home(guarded_broker: Broker) -> None:
+    """home-a's events reach the hub; events it forges for home-b do not."""
+    async with login(guarded_broker, "telecare-hub") as hub, login(guarded_broker, "home-a") as a:
+        await hub.subscribe("telecare/v1/homes/+/up/#", qos=1)
+        await a.publish(topic("home-b", Channel.EVENTS), batch_for("home-b"), qos=1)
+        await a.publish(topic("home-a", Channel.EVENTS), batch_for("home-a"), qos=1)
+        (only,) = await receive(hub, 1)
+        assert only.topic.value == topic("home-a", Channel.EVENTS)
+        assert await drain(hub) == []
+
+
+async def test_a_home_unit_hears_only_its_own_down_channels(guarded_broker: Broker) -> None:
+    """Subscribed to every home's down channels, home-a still gets only its own acks."""
+    ack_b = encode(examples.ACK.model_copy(update={"home_id": "home-b"}))
+    ack_a = encode(examples.ACK.model_copy(update={"home_id": "home-a"}))
+    async with login(guarded_broker, "telecare-hub") as hub, login(guarded_broker, "home-a") as a:
+        await a.subscribe("telecare/v1/homes/+/down/#", qos=1)
+        await hub.publish(topic("home-b", Channel.ACKS), ack_b, qos=1)
+        await hub.publish(topic("home-a", Channel.ACKS), ack_a, qos=1)
+        (only,) = await receive(a, 1)
+        assert only.topic.value == topic("home-a", Channel.ACKS)
+        assert await drain(a) == []
+
+
+async def test_a_home_unit_cannot_forge_its_own_acks(guarded_broker: Broker) -> None:
+    """Only the hub writes down channels: an ack published by a home unit goes nowhere."""
+    async with login(guarded_broker, "home-a") as a, login(guarded_broker, "home-a") as a2:
+        await a2.subscribe(topic("home-a", Channel.ACKS), qos=1)
+        forged = encode(examples.ACK.model_copy(update={"home_id": "home-a"}))
+        await a.publish(topic("home-a", Channel.ACKS), forged, qos=1)
+        assert await drain(a2) == []
+
+
+async def test_a_wrong_password_is_refused(guarded_broker: Broker) -> None:
+    """A home unit with the wrong password is not let in."""
+    with pytest.raises(aiomqtt.MqttError):
+        async with asyncio.timeout(10), login(guarded_broker, "home-a", password="wrong"):
+            pass
