@@ -109,13 +109,10 @@ async def test_a_clean_session_forgets_the_client(mqtt_options: MqttOptions, hom
         assert await drain(hub) == []
 
 
-@pytest.mark.mqtt5
-async def test_shared_subscription_splits_the_load(mqtt_broker: Broker, home_id: str) -> None:
-    """Two hub replicas in one share group each get part of the traffic, together all of it."""
-    options = options_for(mqtt_broker)
-    group = f"hub-{home_id}"
-    filter_ = shared_subscription(f"telecare/v1/homes/{home_id}/up/#", group, options.protocol)
-    assert filter_.startswith(f"$share/{group}/")
+async def two_subscribers(
+    options: MqttOptions, home_id: str, filter_: str, count: int
+) -> tuple[list[aiomqtt.Message], list[aiomqtt.Message]]:
+    """Subscribe two clients to ``filter_``, publish ``count`` batches, return what each got."""
     async with (
         make_client(options, identifier=f"{home_id}-a") as first,
         make_client(options, identifier=f"{home_id}-b") as second,
@@ -123,9 +120,19 @@ async def test_shared_subscription_splits_the_load(mqtt_broker: Broker, home_id:
     ):
         await first.subscribe(filter_, qos=1)
         await second.subscribe(filter_, qos=1)
-        for seq in range(20):
+        for seq in range(count):
             await gateway.publish(topic(home_id, Channel.EVENTS), batch_for(home_id, seq), qos=1)
-        got_first, got_second = await asyncio.gather(drain(first, 1.0), drain(second, 1.0))
+        return await asyncio.gather(drain(first, 1.0), drain(second, 1.0))
+
+
+@pytest.mark.mqtt5
+async def test_shared_subscription_splits_the_load(mqtt_broker: Broker, home_id: str) -> None:
+    """Two hub replicas in one share group each get part of the traffic, together all of it."""
+    options = options_for(mqtt_broker)
+    group = f"hub-{home_id}"
+    filter_ = shared_subscription(f"telecare/v1/homes/{home_id}/up/#", group, options.protocol)
+    assert filter_.startswith(f"$share/{group}/")
+    got_first, got_second = await two_subscribers(options, home_id, filter_, 20)
     assert len(got_first) + len(got_second) == 20
     assert got_first
     assert got_second
@@ -138,16 +145,7 @@ async def test_without_mqtt5_every_subscriber_gets_everything(
     options = MqttOptions(url=mqtt_broker.url, protocol=MqttProtocol.V311)
     filter_ = shared_subscription(f"telecare/v1/homes/{home_id}/up/#", "hub", options.protocol)
     assert filter_ == f"telecare/v1/homes/{home_id}/up/#"
-    async with (
-        make_client(options, identifier=f"{home_id}-a") as first,
-        make_client(options, identifier=f"{home_id}-b") as second,
-        make_client(options, identifier=f"{home_id}-gw") as gateway,
-    ):
-        await first.subscribe(filter_, qos=1)
-        await second.subscribe(filter_, qos=1)
-        for seq in range(5):
-            await gateway.publish(topic(home_id, Channel.EVENTS), batch_for(home_id, seq), qos=1)
-        got_first, got_second = await asyncio.gather(receive(first, 5), receive(second, 5))
+    got_first, got_second = await two_subscribers(options, home_id, filter_, 5)
     assert len(got_first) == len(got_second) == 5
 
 
