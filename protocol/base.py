@@ -53,9 +53,9 @@ class FieldValueError(ValueError):
 class WireModel(BaseModel):
     """A message (or part of one) on the wire: strict, closed and immutable.
 
-    Strict means no coercion (a number is never read from a string); closed means an unknown
-    field is an error rather than silently dropped; immutable so a decoded message can be
-    passed around without copies.
+    Strict means no coercion (a number is never read from a string) and no NaN or infinity;
+    closed means an unknown field is an error rather than silently dropped; immutable so a
+    decoded message can be passed around without copies.
     """
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)

@@ -187,6 +187,17 @@ def test_numbers_in_strings_are_not_coerced() -> None:
     assert refused(payload).fields == ("events.0.seq", "events.2.value.active")
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_not_a_number_is_refused(number: str) -> None:
+    """A temperature of NaN or infinity is refused, naming the reading."""
+    payload = batch_dict()
+    payload["events"] = [payload["events"][0] | {"kind": "temperature", "value": {"celsius": 0}}]
+    raw = json.dumps(payload).replace('"celsius": 0', f'"celsius": {number}').encode()
+    error = refused(raw)
+    assert error.field == "events.0.value.celsius"
+    assert "finite" in error.detail
+
+
 def test_payload_home_differing_from_topic_is_refused() -> None:
     """A batch for one home published on another home's topic is refused, naming home_id."""
     payload = batch_dict()
