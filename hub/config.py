@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from telecare.mqtt import MAX_SESSION_EXPIRY_S
 from telecare.settings import CommonSettings
 
 
@@ -24,7 +25,13 @@ class HubSettings(CommonSettings):
         default="hub", description="Replicas in one group split the homes' traffic (MQTT 5)."
     )
     mqtt_session_expiry_s: int = Field(
-        default=86_400,
+        default=60,
         ge=0,
-        description="How long the broker queues messages for a stopped hub replica.",
+        le=MAX_SESSION_EXPIRY_S,
+        description=(
+            "How long the broker keeps a stopped replica's session. Short on purpose: a broker "
+            "goes on sending a share group's messages to a stopped member's session, so a long "
+            "expiry would park part of the traffic with a dead replica. A restart within it "
+            "loses nothing; after it, home units resend what was not acknowledged."
+        ),
     )

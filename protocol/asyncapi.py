@@ -252,15 +252,14 @@ def _schemas() -> dict[str, Any]:
 def _asyncapi_schema(node: Any) -> Any:  # noqa: ANN401 - walks arbitrary JSON
     """Rewrite pydantic's JSON Schema into the AsyncAPI Schema dialect.
 
-    The one difference that matters: AsyncAPI's ``discriminator`` is the property name (a
-    string), where pydantic writes the OpenAPI object with a mapping.
+    pydantic marks tagged unions with OpenAPI's ``discriminator`` object; AsyncAPI's
+    ``discriminator`` means something else (a property naming a schema), so it is dropped.
+    The branches stay apart by their ``kind``/``type``/``name`` constants.
     """
     if isinstance(node, dict):
-        out = {key: _asyncapi_schema(value) for key, value in node.items()}
-        discriminator = out.get("discriminator")
-        if isinstance(discriminator, dict):
-            out["discriminator"] = discriminator["propertyName"]
-        return out
+        return {
+            key: _asyncapi_schema(value) for key, value in node.items() if key != "discriminator"
+        }
     if isinstance(node, list):
         return [_asyncapi_schema(item) for item in node]
     return node

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from protocol.limits import MAX_ID_LENGTH, MAX_TEXT_LENGTH
 from protocol.topics import SAFE_ID_PATTERN
@@ -27,12 +29,53 @@ DeviceId = Annotated[
         examples=["pendant-1"],
     ),
 ]
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""Earliest time accepted: a unit whose clock was reset still gets its events through."""
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Latest time accepted; beyond it a time is a corrupt value, not a clock error."""
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339_text(value: object) -> object:
+    """Read date-time text only when it is RFC 3339 with seconds and an offset.
+
+    pydantic alone would also take unix times in strings, spaces for ``T`` and ``+0100``.
+    """
+    if not isinstance(value, str):
+        return value
+    if not _RFC3339.fullmatch(value):
+        msg = "must be an RFC 3339 date-time with a UTC offset, like 2026-03-14T09:26:53Z"
+        raise ValueError(msg)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as err:  # well formed but impossible, like February 30th
+        raise ValueError(f"is not a real date-time: {err}") from err
+
+
+def _plausible(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        msg = f"must be from {EARLIEST:%Y} to {LATEST:%Y}"
+        raise ValueError(msg)
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    AfterValidator(_plausible),
     Field(description="RFC 3339 date-time with a UTC offset; times without one are refused."),
 ]
-Text = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Text without NUL or other control characters (tab, CR and LF are allowed)."""
+
+Text = Annotated[str, Field(max_length=MAX_TEXT_LENGTH, pattern=PRINTABLE)]
 Percent = Annotated[int, Field(ge=0, le=100)]
+Counter = Annotated[int, Field(ge=0, le=2**53 - 1)]
+"""A count or sequence number: never negative, and exact in JavaScript and in bigint."""
 
 
 class FieldValueError(ValueError):

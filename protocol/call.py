@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from protocol.base import HomeId, Timestamp, WireModel
+from protocol.base import PRINTABLE, HomeId, Timestamp, WireModel
 from protocol.limits import MAX_SDP_LENGTH, MAX_TEXT_LENGTH
 
 
@@ -26,22 +26,22 @@ class CallOffer(_CallMessage):
     """The hub asks the home unit to take a call (``down/call``)."""
 
     type: Literal["offer"]
-    sdp: str = Field(min_length=1, max_length=MAX_SDP_LENGTH)
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_LENGTH, pattern=PRINTABLE)
 
 
 class CallAnswer(_CallMessage):
     """The home unit accepts the call (``up/call``)."""
 
     type: Literal["answer"]
-    sdp: str = Field(min_length=1, max_length=MAX_SDP_LENGTH)
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_LENGTH, pattern=PRINTABLE)
 
 
 class IceCandidate(_CallMessage):
     """A trickled ICE candidate, either way; an empty ``candidate`` ends the trickle."""
 
     type: Literal["ice_candidate"]
-    candidate: str = Field(max_length=MAX_TEXT_LENGTH)
-    sdp_mid: str | None = Field(default=None, max_length=32)
+    candidate: str = Field(max_length=MAX_TEXT_LENGTH, pattern=PRINTABLE)
+    sdp_mid: str | None = Field(default=None, max_length=32, pattern=PRINTABLE)
     sdp_mline_index: int | None = Field(default=None, ge=0, le=64)
 
 

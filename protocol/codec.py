@@ -85,6 +85,10 @@ class Received:
 def encode(message: BaseModel) -> bytes:
     """Serialise a wire message to JSON bytes.
 
+    The message is not validated again: build it with its constructor or ``model_validate``
+    (``model_copy(update=...)`` skips validation and can make bytes that :func:`decode`
+    refuses).
+
     Raises:
         PayloadTooLargeError: the encoded message is over the protocol's payload limit (a
             sender learns this before publishing, not from a dead-letter row).
@@ -103,7 +107,10 @@ def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
             offending field).
     """
     if isinstance(payload, str):
-        payload = payload.encode()
+        try:
+            payload = payload.encode()
+        except UnicodeEncodeError as err:
+            raise InvalidMessageError(RejectReason.INVALID_JSON, f"not UTF-8 text: {err}") from err
     _check_size(payload)
     try:
         return _ADAPTERS[channel].validate_json(payload)
@@ -158,19 +165,21 @@ def _invalid(err: ValidationError) -> InvalidMessageError:
     described = [_describe(error) for error in errors]
     detail = "; ".join(f"{field or '(message)'}: {text}" for field, text in described)
     return InvalidMessageError(
-        RejectReason.INVALID_MESSAGE, detail, fields=tuple(field for field, _ in described)
+        RejectReason.INVALID_MESSAGE, detail, fields=tuple(field for field, _ in described if field)
     )
 
 
 def _describe(error: ErrorDetails) -> tuple[str, str]:
     """Say which field an error is about, and what is wrong with it, in plain words."""
-    parts = [str(part) for part in error["loc"] if part not in _UNION_TAGS]
+    parts = _without_union_tags(error["loc"])
     ctx = error.get("ctx") or {}
     text = error["msg"]
     cause = ctx.get("error")
     if isinstance(cause, FieldValueError):
         parts.append(cause.field)
         text = cause.message
+    elif isinstance(cause, ValueError):
+        text = str(cause)
     elif error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
         tag = str(ctx["discriminator"]).strip("'")
         parts.append(tag)
@@ -180,3 +189,19 @@ def _describe(error: ErrorDetails) -> tuple[str, str]:
             else f"{tag} is required"
         )
     return ".".join(parts), text
+
+
+def _without_union_tags(loc: tuple[int | str, ...]) -> list[str]:
+    """Drop the tag pydantic inserts after a tagged union's position.
+
+    A union is either the whole payload (call signals, commands: the tag comes first) or an
+    item of a list (events: the tag follows the index). A field that merely shares a tag's
+    name (an unknown key ``motion``) stays.
+    """
+    parts: list[str] = []
+    for index, part in enumerate(loc):
+        at_union = index == 0 or isinstance(loc[index - 1], int)
+        if at_union and isinstance(part, str) and part in _UNION_TAGS:
+            continue
+        parts.append(str(part))
+    return parts

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
-from protocol.base import HomeId, Timestamp, WireModel
+from protocol.base import PRINTABLE, HomeId, Timestamp, WireModel
 
 
 class IceServer(WireModel):
@@ -16,12 +22,15 @@ class IceServer(WireModel):
     urls: list[Annotated[str, Field(pattern=r"^(stun|stuns|turn|turns):", max_length=200)]] = Field(
         min_length=1, max_length=8
     )
-    username: str | None = Field(default=None, max_length=200)
-    credential: str | None = Field(default=None, max_length=200)
+    username: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
+    credential: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
 
 
 class GatewayConfig(WireModel):
-    """Settings pushed to a home unit; fields left out keep their current value."""
+    """Settings pushed to a home unit; fields left out keep their current value.
+
+    Only the settings that change are on the wire: ``null`` is not a value for any of them.
+    """
 
     heartbeat_interval_s: int | None = Field(default=None, ge=10, le=3600)
     cancel_window_s: int | None = Field(
@@ -32,10 +41,16 @@ class GatewayConfig(WireModel):
 
     @model_validator(mode="after")
     def _not_empty(self) -> GatewayConfig:
-        if not self.model_fields_set:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
             msg = "a config push must set at least one setting"
             raise ValueError(msg)
         return self
+
+    @model_serializer(mode="wrap")
+    def _only_what_changes(
+        self, handler: SerializerFunctionWrapHandler, _info: SerializationInfo
+    ) -> dict[str, object]:
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class _CommandBase(WireModel):

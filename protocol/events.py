@@ -8,7 +8,17 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from protocol.base import DeviceId, FieldValueError, HomeId, Percent, Text, Timestamp, WireModel
+from protocol.base import (
+    PRINTABLE,
+    Counter,
+    DeviceId,
+    FieldValueError,
+    HomeId,
+    Percent,
+    Text,
+    Timestamp,
+    WireModel,
+)
 from protocol.limits import MAX_BATCH_EVENTS, MAX_ID_LENGTH
 
 
@@ -133,11 +143,12 @@ class _EventBase(WireModel):
     home_id: HomeId
     device_id: DeviceId
     ts: Timestamp = Field(description="When the device saw it (device clock).")
-    seq: int = Field(
-        ge=0, description="The gateway's sequence number, increasing by one per event."
-    )
+    seq: Counter = Field(description="The gateway's sequence number, one more per event.")
     location: str | None = Field(
-        default=None, max_length=MAX_ID_LENGTH, description="Room or place in the home."
+        default=None,
+        max_length=MAX_ID_LENGTH,
+        pattern=PRINTABLE,
+        description="Room or place in the home.",
     )
 
 

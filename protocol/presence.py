@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from protocol.base import DeviceId, HomeId, Percent, Text, Timestamp, WireModel
+from protocol.base import Counter, DeviceId, HomeId, Percent, Text, Timestamp, WireModel
 from protocol.limits import MAX_DEVICES_IN_HEARTBEAT
 
 
@@ -34,15 +34,15 @@ class Heartbeat(WireModel):
     interval_s: int = Field(
         ge=10, le=3600, description="Seconds until the next heartbeat; absence is judged by it."
     )
-    uptime_s: int = Field(ge=0)
+    uptime_s: Counter
     power: PowerSource
     battery_percent: Percent | None = Field(
         default=None, description="The home unit's own backup battery."
     )
     signal_dbm: int | None = Field(default=None, ge=-150, le=0)
-    outbox_depth: int = Field(ge=0, description="Events waiting for the hub's ack.")
-    outbox_dropped: int = Field(
-        ge=0, description="Telemetry events coalesced away since start (never alarm events)."
+    outbox_depth: Counter = Field(description="Events waiting for the hub's ack.")
+    outbox_dropped: Counter = Field(
+        description="Telemetry events coalesced away since start (never alarm events)."
     )
     firmware: Text | None = None
     devices: list[DeviceHealth] = Field(default_factory=list, max_length=MAX_DEVICES_IN_HEARTBEAT)

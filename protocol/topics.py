@@ -76,7 +76,7 @@ class HomeTopic:
 
 def is_safe_id(value: str) -> bool:
     """Tell whether ``value`` may be used as a home or device id."""
-    return _SAFE_ID.match(value) is not None
+    return _SAFE_ID.fullmatch(value) is not None
 
 
 def topic(home_id: str, channel: Channel) -> str:

@@ -22,6 +22,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+MAX_SESSION_EXPIRY_S = 2**32 - 1
+"""MQTT 5's largest session expiry (a four-byte integer); it means "never expires"."""
 
 
 class MqttProtocol(StrEnum):
@@ -50,14 +52,16 @@ class MqttEndpoint:
     port: int
     tls: bool
     username: str | None
-    password: str | None
 
 
 def parse_mqtt_url(url: str) -> MqttEndpoint:
-    """Read ``mqtt://[user[:password]@]host[:port]`` (or ``mqtts://``).
+    """Read ``mqtt://[user@]host[:port]`` (or ``mqtts://``).
+
+    A password is refused in the URL: URLs end up in logs and reprs, so the password has a
+    setting of its own (``TELECARE_MQTT_PASSWORD``).
 
     Raises:
-        MqttUrlError: another scheme, no host, a path, or a bad port.
+        MqttUrlError: another scheme, no host, a password, a path, or a bad port.
     """
     parts = urlsplit(url)
     if parts.scheme not in DEFAULT_PORTS:
@@ -66,16 +70,19 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
         raise MqttUrlError("the URL names no host")
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise MqttUrlError("the URL must not have a path, query or fragment")
+    if parts.password is not None:
+        raise MqttUrlError("put the password in TELECARE_MQTT_PASSWORD, not in the URL")
     try:
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        port = DEFAULT_PORTS[parts.scheme] if parts.port is None else parts.port
     except ValueError as err:
         raise MqttUrlError(str(err)) from err
+    if port == 0:
+        raise MqttUrlError("port 0 is not a port to connect to")
     return MqttEndpoint(
         host=parts.hostname,
         port=port,
         tls=parts.scheme == "mqtts",
         username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
     )
 
 
@@ -109,14 +116,20 @@ def make_client(
             disconnect. On 3.1.1 any value above 0 means a persistent session.
         username: overrides the URL's user (a home unit's user is its home id).
         will: published by the broker if the connection dies.
+
+    Raises:
+        MqttUrlError: a password without a user name (the broker would never see it).
     """
     endpoint = parse_mqtt_url(options.url)
+    user = username or endpoint.username
+    if options.password and not user:
+        raise MqttUrlError("a broker password needs a user name")
     persistent = session_expiry_s > 0
     common = {
         "hostname": endpoint.host,
         "port": endpoint.port,
-        "username": username or endpoint.username,
-        "password": options.password or endpoint.password,
+        "username": user,
+        "password": options.password,
         "identifier": identifier,
         "protocol": options.protocol.aiomqtt_version,
         "keepalive": options.keepalive_s,

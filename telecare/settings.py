@@ -40,7 +40,8 @@ class CommonSettings(BaseSettings):
 
     mqtt_url: str = Field(
         default="mqtt://127.0.0.1:1883",
-        description="mqtt://[user[:password]@]host[:port], or mqtts:// for TLS.",
+        description="mqtt://[user@]host[:port], or mqtts:// for TLS; the password goes in "
+        "mqtt_password.",
     )
     mqtt_protocol: MqttProtocol = Field(
         default=MqttProtocol.V5,

@@ -14,7 +14,7 @@ import pytest
 from services import Broker
 from test_mqtt import batch_for, drain, receive
 
-from protocol import Channel, encode, examples, topic
+from protocol import Ack, Channel, encode, examples, topic
 from telecare.mqtt import MqttOptions, MqttProtocol, make_client
 
 if TYPE_CHECKING:
@@ -57,6 +57,11 @@ def login(broker: Broker, user: str, password: str | None = None) -> aiomqtt.Cli
     return make_client(options, identifier=f"{user}-{id(options)}", username=user)
 
 
+def ack_for(home_id: str) -> bytes:
+    """The example ack addressed to ``home_id``."""
+    return encode(Ack.model_validate({**examples.ACK.model_dump(), "home_id": home_id}))
+
+
 async def test_a_home_unit_cannot_speak_for_another_home(guarded_broker: Broker) -> None:
     """home-a's events reach the hub; events it forges for home-b do not."""
     async with login(guarded_broker, "telecare-hub") as hub, login(guarded_broker, "home-a") as a:
@@ -70,8 +75,7 @@ async def test_a_home_unit_cannot_speak_for_another_home(guarded_broker: Broker)
 
 async def test_a_home_unit_hears_only_its_own_down_channels(guarded_broker: Broker) -> None:
     """Subscribed to every home's down channels, home-a still gets only its own acks."""
-    ack_b = encode(examples.ACK.model_copy(update={"home_id": "home-b"}))
-    ack_a = encode(examples.ACK.model_copy(update={"home_id": "home-a"}))
+    ack_b, ack_a = ack_for("home-b"), ack_for("home-a")
     async with login(guarded_broker, "telecare-hub") as hub, login(guarded_broker, "home-a") as a:
         await a.subscribe("telecare/v1/homes/+/down/#", qos=1)
         await hub.publish(topic("home-b", Channel.ACKS), ack_b, qos=1)
@@ -85,8 +89,7 @@ async def test_a_home_unit_cannot_forge_its_own_acks(guarded_broker: Broker) -> 
     """Only the hub writes down channels: an ack published by a home unit goes nowhere."""
     async with login(guarded_broker, "home-a") as a, login(guarded_broker, "home-a") as a2:
         await a2.subscribe(topic("home-a", Channel.ACKS), qos=1)
-        forged = encode(examples.ACK.model_copy(update={"home_id": "home-a"}))
-        await a.publish(topic("home-a", Channel.ACKS), forged, qos=1)
+        await a.publish(topic("home-a", Channel.ACKS), ack_for("home-a"), qos=1)
         assert await drain(a2) == []
 
 

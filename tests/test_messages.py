@@ -129,7 +129,73 @@ def test_naive_timestamp_is_refused() -> None:
     error = refused(payload)
     assert error.reason is RejectReason.INVALID_MESSAGE
     assert error.field == "events.1.ts"
-    assert "timezone" in error.detail
+    assert "UTC offset" in error.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1700000000",
+        "2026-03-14 09:26:53Z",
+        "2026-03-14T09:26:53+0100",
+        "2026-03-14T09:26Z",
+        "2026-03-14t09:26:53z",
+        "2026-03-14T09:26:53.1234567Z",
+        "2026-02-30T09:26:53Z",
+        "9999-12-31T23:59:59-23:59",
+        "1969-12-31T23:59:59Z",
+    ],
+)
+def test_times_must_be_plausible_rfc3339(text: str) -> None:
+    """Unix times in strings, other layouts, impossible dates and absurd years are refused."""
+    payload = batch_dict()
+    payload["events"][0]["ts"] = text
+    assert refused(payload).field == "events.0.ts"
+
+
+def test_offsets_other_than_utc_are_kept() -> None:
+    """A time with a local offset is accepted and means the same instant."""
+    payload = batch_dict()
+    payload["events"][0]["ts"] = "2026-03-14T10:26:40.5+01:00"
+    message = decode_topic(EVENTS_TOPIC, json.dumps(payload)).message
+    assert isinstance(message, EventBatch)
+    assert message.events[0].ts == datetime(2026, 3, 14, 9, 26, 40, 500000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("where", ["location", "device_id"])
+def test_control_characters_are_refused(where: str) -> None:
+    """A NUL (which PostgreSQL cannot store) or other control character is refused."""
+    payload = batch_dict()
+    payload["events"][0][where] = "hall\u0000"
+    assert refused(payload).field == f"events.0.{where}"
+
+
+def test_counters_stay_within_exact_integers() -> None:
+    """A sequence number beyond 2**53 - 1 (inexact in JavaScript) is refused."""
+    payload = batch_dict()
+    payload["events"][0]["seq"] = 2**53
+    assert refused(payload).field == "events.0.seq"
+
+
+def test_an_unknown_field_named_like_a_kind_is_named() -> None:
+    """An unknown key called 'motion' is reported where it is, not swallowed as a tag."""
+    payload = batch_dict()
+    payload["events"][0]["motion"] = True
+    assert refused(payload).field == "events.0.motion"
+
+
+def test_a_payload_that_is_not_an_object_names_no_field() -> None:
+    """A JSON list where an object belongs is refused as a whole."""
+    error = refused(b"[]")
+    assert error.reason is RejectReason.INVALID_MESSAGE
+    assert error.fields == ()
+
+
+def test_text_that_is_not_utf8_is_invalid_json() -> None:
+    """A str payload with a lone surrogate is refused, not a crash."""
+    with pytest.raises(InvalidMessageError) as caught:
+        decode(Channel.STATUS, "\ud800")
+    assert caught.value.reason is RejectReason.INVALID_JSON
 
 
 def test_unknown_kind_is_refused() -> None:
@@ -302,11 +368,18 @@ def test_ack_alarms_must_name_committed_events() -> None:
     assert refused(payload, on=topic(HOME, Channel.ACKS)).field == "alarms.0.event_id"
 
 
-def test_empty_config_push_is_refused() -> None:
-    """A config command must change at least one setting."""
+@pytest.mark.parametrize("settings", [{}, {"heartbeat_interval_s": None}])
+def test_empty_config_push_is_refused(settings: dict[str, Any]) -> None:
+    """A config command must change at least one setting; null changes nothing."""
     payload = json.loads(encode(examples.CONFIG_COMMAND))
-    payload["settings"] = {}
+    payload["settings"] = settings
     assert refused(payload, on=topic(HOME, Channel.COMMANDS)).field == "settings"
+
+
+def test_config_push_carries_only_what_changes() -> None:
+    """Settings left out are not sent as null, so the unit keeps its current values."""
+    payload = json.loads(encode(examples.CONFIG_COMMAND))
+    assert payload["settings"] == {"heartbeat_interval_s": 60, "cancel_window_s": 30}
 
 
 def test_heartbeat_bounds() -> None:

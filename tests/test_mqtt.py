@@ -13,10 +13,21 @@ import pytest
 from fix_mqtt import options_for
 from services import Broker
 
-from protocol import Channel, Presence, Status, StatusReason, decode_topic, encode, examples, topic
+from protocol import (
+    Channel,
+    EventBatch,
+    Presence,
+    Status,
+    StatusReason,
+    decode_topic,
+    encode,
+    examples,
+    topic,
+)
 from telecare.mqtt import (
     MqttOptions,
     MqttProtocol,
+    MqttUrlError,
     make_client,
     publish_properties,
     shared_subscription,
@@ -52,12 +63,12 @@ async def drain(client: aiomqtt.Client, quiet_s: float = 0.5) -> list[aiomqtt.Me
 
 
 def batch_for(home_id: str, seq: int = 0) -> bytes:
-    """The example event batch re-addressed to ``home_id``."""
-    events = [
-        event.model_copy(update={"home_id": home_id, "seq": seq + index})
-        for index, event in enumerate(examples.EVENT_BATCH.events)
-    ]
-    return encode(examples.EVENT_BATCH.model_copy(update={"home_id": home_id, "events": events}))
+    """The example event batch re-addressed to ``home_id``, validated again."""
+    data = examples.EVENT_BATCH.model_dump()
+    data["home_id"] = home_id
+    for index, event in enumerate(data["events"]):
+        event.update(home_id=home_id, seq=seq + index)
+    return encode(EventBatch.model_validate(data))
 
 
 async def test_an_event_batch_crosses_the_broker(mqtt_options: MqttOptions, home_id: str) -> None:
@@ -149,6 +160,12 @@ async def test_without_mqtt5_every_subscriber_gets_everything(
     assert len(got_first) == len(got_second) == 5
 
 
+def test_a_password_without_a_user_is_an_error() -> None:
+    """The broker would never see a password sent without a user name: say so at once."""
+    with pytest.raises(MqttUrlError, match="user name"):
+        make_client(MqttOptions(url="mqtt://127.0.0.1", password="pw"), identifier="x")
+
+
 def test_message_expiry_is_only_sent_on_mqtt5() -> None:
     """Message expiry is an MQTT 5 property; on 3.1.1 it is left out, not an error."""
     properties = publish_properties(MqttProtocol.V5, expiry_s=30)
@@ -166,8 +183,8 @@ async def test_the_will_marks_a_dead_home_unit_offline(
     online = Status(
         home_id=home_id, state=Presence.ONLINE, reason=StatusReason.CONNECTED, ts=examples.TS
     )
-    offline = online.model_copy(
-        update={"state": Presence.OFFLINE, "reason": StatusReason.CONNECTION_LOST}
+    offline = Status(
+        home_id=home_id, state=Presence.OFFLINE, reason=StatusReason.CONNECTION_LOST, ts=examples.TS
     )
     script = textwrap.dedent(
         f"""

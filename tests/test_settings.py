@@ -62,6 +62,9 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     [
         ("TELECARE_MQTT_URL", "http://broker:1883", "mqtt_url"),
         ("TELECARE_MQTT_URL", "mqtt://broker:99999", "mqtt_url"),
+        ("TELECARE_MQTT_URL", "mqtt://broker:0", "mqtt_url"),
+        ("TELECARE_MQTT_URL", "mqtt://hub:secret@broker", "mqtt_url"),
+        ("TELECARE_MQTT_SESSION_EXPIRY_S", str(2**32), "mqtt_session_expiry_s"),
         ("TELECARE_MQTT_PROTOCOL", "4", "mqtt_protocol"),
         ("TELECARE_HTTP_PORT", "0", "http_port"),
         ("TELECARE_LOG_FORMAT", "xml", "log_format"),

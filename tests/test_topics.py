@@ -71,7 +71,20 @@ def test_topics_outside_the_tree_are_refused(bad: str) -> None:
 
 @pytest.mark.parametrize(
     "home_id",
-    ["+", "#", "$SYS", "h+1", "h#", "-leading-dash", "_x", "has space", "città", "x" * 65, ""],
+    [
+        "+",
+        "#",
+        "$SYS",
+        "h+1",
+        "h#",
+        "-leading-dash",
+        "_x",
+        "has space",
+        "città",
+        "x" * 65,
+        "",
+        "h1\n",
+    ],
 )
 def test_unsafe_home_ids_are_refused_naming_the_field(home_id: str) -> None:
     """Wildcards, '$', spaces, non-ASCII and over-long ids never make or parse a topic."""
