@@ -20,8 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import psutil
+
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
+START_ATTEMPTS = 3
+PORT_TAKEN_GRACE_S = 2.0
 
 
 class ServiceError(RuntimeError):
@@ -35,16 +39,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until ``port`` accepts connections, or fail with the server's log."""
-    deadline = time.monotonic() + START_TIMEOUT_S
+def wait_for_listener(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until ``process`` itself listens on ``port``, or fail with the server's log.
+
+    Asking whether the port accepts connections is not enough: another program may hold the
+    port while our server exits with "address in use" (Mosquitto) or keeps running without a
+    listener (amqtt); the latter is given up on after ``PORT_TAKEN_GRACE_S``.
+    """
+    started = time.monotonic()
+    deadline = started + START_TIMEOUT_S
+    taken_since: float | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServiceError(f"server exited with {process.returncode}:\n{_tail(log)}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
+        with contextlib.suppress(psutil.Error):
+            sockets = psutil.Process(process.pid).net_connections(kind="tcp")
+            if any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets):
+                return
+        # Probing binds the port for a moment, so wait until the server has had time to bind.
+        if time.monotonic() - started > 1.0 and _held_by_another(port):
+            taken_since = taken_since or time.monotonic()
+            if time.monotonic() - taken_since > PORT_TAKEN_GRACE_S:
+                raise ServiceError(f"port {port} is held by another program")
         time.sleep(0.05)
     raise ServiceError(f"server did not listen on {port} in {START_TIMEOUT_S} s:\n{_tail(log)}")
+
+
+def _held_by_another(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _tail(log: Path) -> str:
@@ -105,16 +132,29 @@ class Broker:
         """Whether the broker process is alive."""
         return self._process is not None and self._process.poll() is None
 
-    def start(self) -> None:
-        """Start the broker and wait until it accepts connections."""
+    def start(self, *, keep_port: bool = False) -> None:
+        """Start the broker and wait until it listens.
+
+        If the port was taken in the meantime, try again on a new one, unless ``keep_port``
+        (a restart must come back where its clients expect it).
+        """
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.workdir / "broker.log"
-        command = self._mosquitto() if self.kind == "mosquitto" else self._amqtt()
-        with log.open("ab") as out:
-            self._process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
-            )
-        wait_for_port(self.port, self._process, log)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            command = self._mosquitto() if self.kind == "mosquitto" else self._amqtt()
+            with log.open("ab") as out:
+                self._process = subprocess.Popen(
+                    command, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
+                )
+            try:
+                wait_for_listener(self.port, self._process, log)
+            except ServiceError:
+                self.stop()
+                if keep_port or attempt == START_ATTEMPTS:
+                    raise
+                self.port = free_port()
+            else:
+                return
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, so Mosquitto saves its persistence file)."""
@@ -132,7 +172,7 @@ class Broker:
     def restart(self) -> None:
         """Stop and start again on the same port with the same persistence."""
         self.stop()
-        self.start()
+        self.start(keep_port=True)
 
     def _mosquitto(self) -> list[str]:
         config = self.workdir / "mosquitto.conf"
@@ -281,26 +321,40 @@ def _start_private_cluster() -> Postgres:
         os.chown(workdir, entry.pw_uid, entry.pw_gid)
     data, log, port = workdir / "data", workdir / "postgres.log", free_port()
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    for command in (
-        [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8"],
-        [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
-    ):
-        done = subprocess.run(
-            command, check=False, capture_output=True, timeout=120, user=user, cwd=workdir
-        )
-        if done.returncode != 0:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise ServiceError(
-                f"{Path(command[0]).name} failed ({done.returncode}): "
-                f"{done.stderr.decode(errors='replace')}{_tail(log)}"
-            )
-    return Postgres(
+    server = Postgres(
         kind="private",
         admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
         workdir=workdir,
         _stop_command=[pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
         _run_as=user,
     )
+    try:
+        for command in (
+            [
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-locale",
+                "-E",
+                "UTF8",
+            ],
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
+        ):
+            done = subprocess.run(
+                command, check=False, capture_output=True, timeout=120, user=user, cwd=workdir
+            )
+            if done.returncode != 0:
+                raise ServiceError(  # noqa: TRY301 - the cleanup below covers this too
+                    f"{Path(command[0]).name} failed ({done.returncode}): "
+                    f"{done.stderr.decode(errors='replace')}{_tail(log)}"
+                )
+    except BaseException:
+        server.stop()  # also removes the folder, whatever state the cluster got to
+        raise
+    return server
 
 
 def _start_pgserver(workdir: Path) -> Postgres:
