@@ -1,0 +1,47 @@
+"""The dead-letter table: every refused message, with why, kept for people to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from psycopg import AsyncConnection
+
+MAX_STORED_PAYLOAD = 256 * 1024
+"""Longer payloads are cut to this many bytes (the broker refuses far larger ones anyway)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A refused message."""
+
+    received_at: datetime
+    topic: str
+    payload: bytes
+    reason: str
+    fields: tuple[str, ...]
+    detail: str
+
+
+async def store(conn: AsyncConnection[object], letters: Sequence[DeadLetter]) -> None:
+    """Store refused messages in one transaction."""
+    async with conn.transaction(), conn.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO dead_letters (received_at, topic, payload, reason, fields, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    letter.received_at,
+                    letter.topic.replace("\x00", "\ufffd"),
+                    letter.payload[:MAX_STORED_PAYLOAD],
+                    letter.reason,
+                    list(letter.fields),
+                    letter.detail.replace("\x00", "\ufffd"),
+                )
+                for letter in letters
+            ],
+        )

@@ -1,0 +1,80 @@
+"""Writing events: COPY into a staging table, then one insert that skips ids already stored.
+
+A redelivered event has the same id and device time, so the primary key (event_id, ts)
+absorbs it. The hourly rollup counts only the rows actually inserted, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from psycopg import AsyncConnection
+
+    from protocol import EventBatch
+
+EventRow = tuple[object, ...]
+"""(event_id, ts, received_at, home_id, device_id, kind, seq, location, value as JSON text)."""
+
+COLUMNS = "event_id, ts, received_at, home_id, device_id, kind, seq, location, value"
+
+CREATE_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS events_staging"
+    " (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+
+_INSERT = f"""
+WITH inserted AS (
+    INSERT INTO events ({COLUMNS})
+    SELECT {COLUMNS} FROM events_staging
+    ON CONFLICT DO NOTHING
+    RETURNING home_id, kind, ts
+), rolled AS (
+    INSERT INTO activity_hourly (home_id, hour, kind, events)
+    SELECT home_id, date_bin('1 hour', ts, timestamptz '2000-01-01 00:00+00'), kind, count(*)
+    FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (home_id, hour, kind)
+    DO UPDATE SET events = activity_hourly.events + EXCLUDED.events
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled)
+"""  # noqa: S608 - only our own column list is interpolated
+
+
+def rows_of(batch: EventBatch, received_at: datetime) -> Iterable[EventRow]:
+    """The table rows of a decoded batch."""
+    for event in batch.events:
+        value = event.value.__pydantic_serializer__.to_json(event.value).decode()
+        yield (
+            event.event_id,
+            event.ts,
+            received_at,
+            event.home_id,
+            event.device_id,
+            event.kind.value,
+            event.seq,
+            event.location,
+            value,
+        )
+
+
+async def prepare(conn: AsyncConnection[object]) -> None:
+    """Make this connection's staging table (once per connection)."""
+    await conn.execute(CREATE_STAGING)
+
+
+async def store(conn: AsyncConnection[object], rows: Sequence[EventRow]) -> int:
+    """Store ``rows`` in one transaction; return how many were new (the rest were stored before).
+
+    Every row is durably stored when this returns, new or not, so all may be acknowledged.
+    """
+    async with conn.transaction():
+        async with conn.cursor().copy(f"COPY events_staging ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+        cursor = await conn.execute(_INSERT)
+        counts = await cursor.fetchone()
+    return int(counts[0]) if counts else 0  # type: ignore[index]

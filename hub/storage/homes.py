@@ -1,0 +1,37 @@
+"""The register of homes: the hub takes messages only from registered homes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from psycopg import AsyncConnection
+
+
+async def register(conn: AsyncConnection[object], home_ids: Iterable[str], district: str) -> int:
+    """Register homes in ``district``; already registered ones are left as they are.
+
+    Returns how many were new.
+    """
+    async with conn.transaction():
+        cursor = await conn.execute(
+            "INSERT INTO homes (home_id, district) SELECT unnest(%s::text[]), %s"
+            " ON CONFLICT (home_id) DO NOTHING",
+            (list(home_ids), district),
+        )
+    return cursor.rowcount
+
+
+async def registered(
+    conn: AsyncConnection[object], home_ids: Iterable[str] | None = None
+) -> set[str]:
+    """Which of ``home_ids`` are registered (all registered homes when None)."""
+    if home_ids is None:
+        cursor = await conn.execute("SELECT home_id FROM homes")
+    else:
+        cursor = await conn.execute(
+            "SELECT home_id FROM homes WHERE home_id = ANY(%s)", (list(home_ids),)
+        )
+    return {str(row[0]) for row in await cursor.fetchall()}  # type: ignore[index]

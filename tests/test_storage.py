@@ -1,0 +1,147 @@
+"""Storage on real PostgreSQL: migrations, partitions, exactly-once events, retention."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+
+from hub.storage import events, homes, migrate, partitions
+from protocol import EventBatch, EventKind, Trigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[object]]:
+    """A migrated database with today's partitions and one registered home."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await partitions.create_ahead(conn, NOW.date())
+        await homes.register(conn, ["home-1"], "ats-1")
+        await events.prepare(conn)
+        yield conn
+
+
+def batch(count: int, ts: datetime = NOW, kind: EventKind = EventKind.FALL) -> EventBatch:
+    """``count`` events of home-1, a second apart from ``ts``."""
+    return EventBatch(
+        home_id="home-1",
+        events=[
+            TriggerEvent(
+                event_id=uuid.uuid4(),
+                home_id="home-1",
+                device_id="pendant-1",
+                ts=ts + timedelta(seconds=i),
+                seq=i,
+                kind=kind,
+                value=Trigger(active=True),
+            )
+            for i in range(count)
+        ],
+    )
+
+
+async def count(conn: psycopg.AsyncConnection[object], query: str) -> int:
+    """The single number a query returns."""
+    row = await (await conn.execute(query)).fetchone()
+    assert row is not None
+    return int(row[0])  # type: ignore[index]
+
+
+async def test_migrating_twice_changes_nothing(database_url: str) -> None:
+    """`telecare db migrate` is safe to run again: the second run applies nothing."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        first = await migrate.migrate(conn)
+        second = await migrate.migrate(conn)
+    assert first == [m.version for m in migrate.available()]
+    assert second == []
+
+
+async def test_a_redelivered_batch_is_stored_once(db: psycopg.AsyncConnection[object]) -> None:
+    """Storing the same events again adds no rows and no rollup counts."""
+    rows = list(events.rows_of(batch(5), NOW))
+    assert await events.store(db, rows) == 5
+    assert await events.store(db, rows) == 0
+    assert await count(db, "SELECT count(*) FROM events") == 5
+    assert await count(db, "SELECT sum(events) FROM activity_hourly") == 5
+
+
+async def test_duplicates_inside_one_write_are_stored_once(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """The same event twice in one flush (a redelivery still queued) becomes one row."""
+    rows = list(events.rows_of(batch(3), NOW))
+    assert await events.store(db, rows + rows[:2]) == 3
+    assert await count(db, "SELECT count(*) FROM events") == 3
+
+
+async def test_events_land_in_their_day_partition(db: psycopg.AsyncConnection[object]) -> None:
+    """An event of today is in today's partition, not in the default one."""
+    await events.store(db, list(events.rows_of(batch(2), NOW)))
+    assert await count(db, "SELECT count(*) FROM events_p20261124") == 2
+    assert await count(db, "SELECT count(*) FROM events_default") == 0
+
+
+async def test_partitions_exist_ahead_of_time(db: psycopg.AsyncConnection[object]) -> None:
+    """A week of partitions is ready before any event needs one."""
+    days = await partitions.existing_days(db)
+    assert days[0] == date(2026, 11, 23)
+    assert days[-1] == date(2026, 12, 1)
+    assert await partitions.create_ahead(db, NOW.date()) == []
+
+
+async def test_a_reset_clock_still_stores_its_events(db: psycopg.AsyncConnection[object]) -> None:
+    """An event dated 1970 is kept (in the default partition) and absorbed when resent."""
+    rows = list(events.rows_of(batch(1, ts=datetime(1970, 1, 1, tzinfo=UTC)), NOW))
+    assert await events.store(db, rows) == 1
+    assert await events.store(db, rows) == 0
+    assert await count(db, "SELECT count(*) FROM events_default") == 1
+
+
+async def test_a_new_partition_takes_its_rows_from_the_default(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """Events far in the future wait in the default partition and move when their day comes."""
+    future = datetime(2026, 12, 20, 8, tzinfo=UTC)
+    await events.store(db, list(events.rows_of(batch(3, ts=future), NOW)))
+    assert await count(db, "SELECT count(*) FROM events_default") == 3
+    made = await partitions.create_ahead(db, date(2026, 12, 19), days_ahead=1, days_behind=0)
+    assert made == ["events_p20261219", "events_p20261220"]
+    assert await count(db, "SELECT count(*) FROM events_default") == 0
+    assert await count(db, "SELECT count(*) FROM events_p20261220") == 3
+
+
+async def test_retention_drops_only_what_is_past_it(db: psycopg.AsyncConnection[object]) -> None:
+    """With 1 day of retention, yesterday's partition goes at midnight; today's stays."""
+    await events.store(db, list(events.rows_of(batch(2, ts=NOW - timedelta(days=1)), NOW)))
+    await events.store(db, list(events.rows_of(batch(3), NOW)))
+    await events.store(db, list(events.rows_of(batch(1, ts=datetime(1970, 1, 1, tzinfo=UTC)), NOW)))
+    dropped = await partitions.drop_expired(db, NOW + timedelta(days=1), retention_days=1)
+    assert dropped == ["events_p20261123"]
+    assert await count(db, "SELECT count(*) FROM events") == 3
+    assert await count(db, "SELECT count(*) FROM events_default") == 0
+
+
+async def test_rollup_counts_events_per_hour_and_kind(db: psycopg.AsyncConnection[object]) -> None:
+    """The hourly rollup adds up across writes, by home, hour and kind."""
+    await events.store(db, list(events.rows_of(batch(2, kind=EventKind.FALL), NOW)))
+    await events.store(db, list(events.rows_of(batch(3, kind=EventKind.SMOKE), NOW)))
+    await events.store(db, list(events.rows_of(batch(4, kind=EventKind.FALL), NOW)))
+    cursor = await db.execute("SELECT hour, kind, events FROM activity_hourly ORDER BY kind")
+    assert await cursor.fetchall() == [
+        (datetime(2026, 11, 24, 10, tzinfo=UTC), "fall", 6),
+        (datetime(2026, 11, 24, 10, tzinfo=UTC), "smoke", 3),
+    ]
+
+
+async def test_homes_register_once(db: psycopg.AsyncConnection[object]) -> None:
+    """Registering a home twice keeps one row; lookups say which ids are known."""
+    assert await homes.register(db, ["home-1", "home-2"], "ats-1") == 1
+    assert await homes.registered(db, ["home-1", "home-2", "home-3"]) == {"home-1", "home-2"}
