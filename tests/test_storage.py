@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import psycopg
 import pytest
@@ -29,7 +29,11 @@ async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[object]
         yield conn
 
 
-def batch(count: int, ts: datetime = NOW, kind: EventKind = EventKind.FALL) -> EventBatch:
+def batch(
+    count: int,
+    ts: datetime = NOW,
+    kind: Literal[EventKind.FALL, EventKind.SMOKE] = EventKind.FALL,
+) -> EventBatch:
     """``count`` events of home-1, a second apart from ``ts``."""
     return EventBatch(
         home_id="home-1",
