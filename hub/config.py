@@ -35,3 +35,41 @@ class HubSettings(CommonSettings):
             "loses nothing; after it, home units resend what was not acknowledged."
         ),
     )
+    mqtt_receive_maximum: int = Field(
+        default=4000,
+        ge=1,
+        le=65535,
+        description="Most messages the broker sends the hub before the hub has stored them.",
+    )
+
+    batch_max_events: int = Field(
+        default=1000, ge=1, le=50_000, description="A database write holds at most this many."
+    )
+    batch_max_wait_ms: float = Field(
+        default=10.0,
+        ge=0,
+        le=5000,
+        description="Telemetry waits at most this long for more to join its write.",
+    )
+    queue_capacity_events: int = Field(
+        default=20_000,
+        ge=1,
+        description="Events queued before the hub stops reading from the broker.",
+    )
+    event_writers: int = Field(
+        default=2, ge=1, le=16, description="Concurrent database writers for telemetry."
+    )
+    db_pool_size: int = Field(default=6, ge=2, le=100)
+
+    retention_days: int = Field(
+        default=400, ge=1, description="Raw events older than this are dropped (by partition)."
+    )
+    partitions_ahead_days: int = Field(default=7, ge=1, le=60)
+    maintenance_interval_s: float = Field(
+        default=3600, gt=0, description="How often partitions are made ahead and expired."
+    )
+    shutdown_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="On stop, how long queued events may take to be stored and acknowledged.",
+    )

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protocol import ProtocolError, decode_topic
+import psycopg
+from aiohttp import web
+
+from hub.app import create_app
+from hub.config import HubSettings
+from hub.storage import homes, migrate
+from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
 from telecare import __version__
+from telecare.logs import configure_logging
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,7 +71,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="file holding the payload (standard input when left out)",
     )
     check.set_defaults(run=_check)
+
+    hub = commands.add_parser(
+        "hub",
+        help="run the hub: ingest from MQTT into PostgreSQL, with receipts",
+        description=(
+            "Run the hub until SIGTERM or Ctrl-C: migrate the database, consume every home's "
+            "messages, store them, acknowledge them. Settings come from TELECARE_* variables "
+            "or .env (see README); /healthz, /readyz and /metrics are served on "
+            "TELECARE_HTTP_HOST:TELECARE_HTTP_PORT."
+        ),
+    )
+    hub.set_defaults(run=_hub)
+
+    db = commands.add_parser("db", help="the hub's database", description="The hub's database.")
+    db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    migrate = db_commands.add_parser(
+        "migrate",
+        help="bring the schema up to date (also done at hub start)",
+        description="Apply the migrations TELECARE_DATABASE_URL has not had; safe to repeat.",
+    )
+    migrate.set_defaults(run=_db_migrate)
+
+    homes = commands.add_parser(
+        "homes", help="the register of homes", description="The register of homes."
+    )
+    homes_commands = homes.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add = homes_commands.add_parser(
+        "add",
+        help="register homes, so the hub takes their messages",
+        description="Register homes in a district; homes already registered stay as they are.",
+    )
+    add.add_argument("home_id", nargs="+", type=_home_id, help="home ids to register")
+    add.add_argument(
+        "--district", required=True, help="the district (territorial social area) they are in"
+    )
+    add.set_defaults(run=_homes_add)
     return parser
+
+
+def _home_id(value: str) -> str:
+    if not is_safe_id(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not 1-64 letters, digits, '_' or '-' starting with a letter or digit"
+        )
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +158,44 @@ def _check(args: argparse.Namespace) -> int:
         "message": type(received.message).__name__,
     }
     sys.stdout.write(json.dumps(report) + "\n")
+    return EXIT_OK
+
+
+def _hub(_args: argparse.Namespace) -> int:
+    settings = HubSettings()
+    configure_logging(settings.log_level, settings.log_format)
+    web.run_app(create_app(settings), host=settings.http_host, port=settings.http_port, print=None)
+    return EXIT_OK
+
+
+def _db_migrate(_args: argparse.Namespace) -> int:
+    settings = HubSettings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> list[int]:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            return await migrate.migrate(conn)
+
+    applied = asyncio.run(run())
+    sys.stdout.write(f"applied migrations {applied}\n" if applied else "the schema is up to date\n")
+    return EXIT_OK
+
+
+def _homes_add(args: argparse.Namespace) -> int:
+    settings = HubSettings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> int:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            await migrate.migrate(conn)
+            return await homes.register(conn, args.home_id, args.district)
+
+    added = asyncio.run(run())
+    sys.stdout.write(f"registered {added} new of {len(args.home_id)} homes\n")
     return EXIT_OK
 
 

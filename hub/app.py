@@ -1,0 +1,154 @@
+"""The hub as an aiohttp application: one factory, one cleanup context per resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+import psycopg
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
+
+from hub.config import HubSettings
+from hub.ingest.consumer import Consumer
+from hub.ingest.registry import HomeRegister
+from hub.ingest.router import IngestLanes, Router
+from hub.ingest.writers import BatchPolicy, Writers
+from hub.maintenance import maintain_forever, maintain_once
+from hub.metrics import HubMetrics
+from hub.storage import events, migrate
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+log = structlog.get_logger(__name__)
+
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[object]]
+
+SETTINGS = web.AppKey("settings", HubSettings)
+METRICS = web.AppKey("metrics", HubMetrics)
+POOL = web.AppKey("pool", AsyncConnectionPool)
+CONSUMER = web.AppKey("consumer", Consumer)
+
+READY_TIMEOUT_S = 2.0
+PRESENCE_POLICY = BatchPolicy(max_events=500, max_wait_s=0.2)
+DEAD_LETTER_POLICY = BatchPolicy(max_events=200, max_wait_s=0.1)
+
+
+def create_app(settings: HubSettings) -> web.Application:
+    """Build a hub. Nothing starts until the application runs (migrate, pool, MQTT)."""
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[METRICS] = HubMetrics()
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_maintenance)
+    app.cleanup_ctx.append(_ingest)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+async def _prepare_connection(conn: psycopg.AsyncConnection[object]) -> None:
+    await events.prepare(conn)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    """Migrate, make partitions, then open the pool; close it last."""
+    settings = app[SETTINGS]
+    async with await psycopg.AsyncConnection.connect(
+        settings.database_url, autocommit=True
+    ) as conn:
+        await migrate.migrate(conn)
+        await maintain_once(conn, settings)
+    pool: Pool = AsyncConnectionPool(
+        settings.database_url,
+        min_size=2,
+        max_size=settings.db_pool_size,
+        kwargs={"autocommit": True},
+        configure=_prepare_connection,
+        open=False,
+        name="hub",
+    )
+    await pool.open(wait=True)
+    app[POOL] = pool
+    yield
+    await pool.close()
+
+
+async def _maintenance(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(maintain_forever(app[SETTINGS]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _ingest(app: web.Application) -> AsyncIterator[None]:
+    """Start writers, then the consumer; on stop, stop reading, drain, acknowledge, close."""
+    settings, metrics, pool = app[SETTINGS], app[METRICS], app[POOL]
+    register = HomeRegister(pool)
+    log.info("homes_loaded", homes=await register.load())
+    lanes = IngestLanes.with_capacity(settings.queue_capacity_events)
+    consumer = Consumer(settings, Router(register, lanes, metrics).route, metrics)
+    writers = Writers(pool, consumer.publish, metrics)
+    telemetry = BatchPolicy(settings.batch_max_events, settings.batch_max_wait_ms / 1000)
+    urgent = BatchPolicy(settings.batch_max_events, 0.0)
+    tasks = [
+        asyncio.create_task(writers.events(lanes.urgent, urgent, "urgent")),
+        *(
+            asyncio.create_task(writers.events(lanes.normal, telemetry, "normal"))
+            for _ in range(settings.event_writers)
+        ),
+        asyncio.create_task(writers.presence(lanes.presence, PRESENCE_POLICY)),
+        asyncio.create_task(writers.dead_letters(lanes.rejected, DEAD_LETTER_POLICY)),
+    ]
+    consuming = asyncio.create_task(consumer.run())
+    app[CONSUMER] = consumer
+    yield
+    await consumer.stop_reading()
+    lanes.close()
+    try:
+        async with asyncio.timeout(settings.shutdown_grace_s):
+            await asyncio.gather(*tasks)
+    except TimeoutError:
+        log.warning("shutdown_left_events_unstored", note="the broker will deliver them again")
+        writers.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    consumer.release()
+    await consuming
+    log.info("ingest_stopped")
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """200 when the database answers and the broker connection is up; 503 naming what is not."""
+    app = request.app
+    checks = {"database": False, "broker": False}
+    consumer = app.get(CONSUMER)
+    checks["broker"] = consumer is not None and consumer.connected
+    pool = app.get(POOL)
+    if pool is not None:
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_S), pool.connection() as conn:
+                await conn.execute("SELECT 1")
+            checks["database"] = True
+        except (TimeoutError, psycopg.Error):
+            checks["database"] = False
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,1 @@
+"""Ingest: MQTT messages from homes into PostgreSQL, exactly once, with receipts."""

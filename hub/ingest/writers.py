@@ -1,0 +1,177 @@
+"""The database writers: events (urgent and normal lanes), presence, dead letters.
+
+Each writer takes a batch from its lane, stores it in one transaction, then publishes the
+receipts and acknowledges the MQTT messages. A transient database error retries the same
+batch (nothing is acknowledged meanwhile); a batch the database refuses outright is split so
+that only the offending message is dead-lettered and the rest are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+import psycopg
+import structlog
+
+from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
+from hub.ingest.receipts import receipts
+from hub.storage import dead_letters, events, presence
+from hub.storage.dead_letters import DeadLetter
+from protocol import Channel, Heartbeat, Status, encode, topic
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from hub.ingest.lanes import Lane
+    from hub.metrics import HubMetrics
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+
+RETRY_FIRST_S = 0.1
+RETRY_MAX_S = 5.0
+STORAGE_REFUSED = "storage_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPolicy:
+    """When a writer stops gathering and writes: at ``max_events`` or ``max_wait_s``."""
+
+    max_events: int
+    max_wait_s: float
+
+
+class Writers:
+    """The writer tasks of one hub, sharing its connection pool."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[object]],
+        publish: Callable[[str, bytes], Awaitable[None]],
+        metrics: HubMetrics,
+    ) -> None:
+        """Write through ``pool``; send receipts with ``publish(topic, payload)``."""
+        self._pool = pool
+        self._publish = publish
+        self._metrics = metrics
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Give up retrying a failing batch (its messages stay unacknowledged at the broker)."""
+        self._stopping = True
+
+    async def events(self, lane: Lane[EventsIn], policy: BatchPolicy, name: str) -> None:
+        """Store event batches from ``lane`` until it is closed and empty."""
+        gauge = self._metrics.queue_events.labels(name)
+        flush = self._metrics.flush_seconds.labels(name)
+        while items := await lane.take(policy.max_events, policy.max_wait_s):
+            gauge.set(lane.events)
+            started = time.perf_counter()
+            stored = await self._store_events(items)
+            flush.observe(time.perf_counter() - started)
+            await self._acknowledge(stored)
+
+    async def _store_events(self, items: Sequence[EventsIn]) -> list[EventsIn]:
+        """Store ``items``; return those stored (all but any the database refused)."""
+        rows = [row for item in items for row in events.rows_of(item.batch, item.received_at)]
+        try:
+            new = await self._with_retry(lambda conn: events.store(conn, rows))
+        except psycopg.DataError as err:
+            if len(items) == 1:
+                await self._refuse(items[0], err)
+                return []
+            half = len(items) // 2
+            return [
+                *await self._store_events(items[:half]),
+                *await self._store_events(items[half:]),
+            ]
+        if new is None:
+            return []
+        self._metrics.batch_events.observe(len(rows))
+        self._metrics.events_stored.inc(new)
+        self._metrics.events_duplicate.inc(len(rows) - new)
+        return list(items)
+
+    async def _acknowledge(self, stored: Sequence[EventsIn]) -> None:
+        committed = [(e.home_id, e.event_id) for item in stored for e in item.batch.events]
+        for ack in receipts(committed, datetime.now(UTC)):
+            try:
+                await self._publish(topic(ack.home_id, Channel.ACKS), encode(ack))
+                self._metrics.acks_sent.inc()
+            except Exception as err:  # noqa: BLE001 - any broker trouble: the unit resends
+                self._metrics.acks_failed.inc()
+                log.warning("ack_not_sent", home_id=ack.home_id, error=str(err))
+        for item in stored:
+            item.settle()
+
+    async def _refuse(self, item: EventsIn, err: psycopg.Error) -> None:
+        letter = DeadLetter(
+            received_at=item.received_at,
+            topic=topic(item.batch.home_id, Channel.EVENTS),
+            payload=encode(item.batch),
+            reason=STORAGE_REFUSED,
+            fields=(),
+            detail=str(err),
+        )
+        log.error("events_refused_by_database", home_id=item.batch.home_id, error=str(err))
+        await self._store_letters([RejectedIn(letter=letter, settle=item.settle)])
+
+    async def presence(self, lane: Lane[PresenceIn], policy: BatchPolicy) -> None:
+        """Store heartbeats and status changes from ``lane`` until it is closed and empty."""
+        while items := await lane.take(policy.max_events, policy.max_wait_s):
+            await self._with_retry(partial(_store_presence, items))
+            self._metrics.presence_updates.inc(len(items))
+            for item in items:
+                item.settle()
+
+    async def dead_letters(self, lane: Lane[RejectedIn], policy: BatchPolicy) -> None:
+        """Store refused messages from ``lane`` until it is closed and empty."""
+        while items := await lane.take(policy.max_events, policy.max_wait_s):
+            await self._store_letters(items)
+
+    async def _store_letters(self, items: Sequence[RejectedIn]) -> None:
+        letters = [item.letter for item in items]
+        await self._with_retry(lambda conn: dead_letters.store(conn, letters))
+        for item in items:
+            self._metrics.rejected.labels(item.letter.reason).inc()
+            item.settle()
+
+    async def _with_retry(
+        self, work: Callable[[psycopg.AsyncConnection[object]], Awaitable[T]]
+    ) -> T | None:
+        """Run ``work`` on a pooled connection until it succeeds; None if stopped first.
+
+        Connection and lock troubles are retried with backoff; data the database refuses
+        (psycopg.DataError) is raised to the caller.
+        """
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                async with self._pool.connection() as conn:
+                    return await work(conn)
+            except psycopg.DataError:
+                raise
+            except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as err:
+                self._metrics.store_retries.inc()
+                log.warning("store_retry", error=str(err), delay_s=delay)
+            if self._stopping:
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+
+async def _store_presence(
+    items: Sequence[PresenceIn], conn: psycopg.AsyncConnection[object]
+) -> None:
+    beats = [(i.message, i.received_at) for i in items if isinstance(i.message, Heartbeat)]
+    states = [(i.message, i.received_at) for i in items if isinstance(i.message, Status)]
+    await presence.store(conn, beats, states)

@@ -1,0 +1,41 @@
+"""Housekeeping the hub does itself: partitions made ahead, expired ones dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import psycopg
+import structlog
+
+from hub.storage import partitions
+
+if TYPE_CHECKING:
+    from hub.config import HubSettings
+
+log = structlog.get_logger(__name__)
+
+
+async def maintain_once(conn: psycopg.AsyncConnection[object], settings: HubSettings) -> None:
+    """Make the coming days' partitions and drop those past retention."""
+    now = datetime.now(UTC)
+    await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
+    await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
+
+
+async def maintain_forever(settings: HubSettings) -> None:
+    """Run :func:`maintain_once` every ``maintenance_interval_s``; errors are logged, not fatal.
+
+    Several hubs may do this at once: creating or dropping a partition another hub has just
+    made or dropped fails harmlessly and is done by whichever came first.
+    """
+    while True:
+        await asyncio.sleep(settings.maintenance_interval_s)
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                settings.database_url, autocommit=True
+            ) as conn:
+                await maintain_once(conn, settings)
+        except psycopg.Error as err:
+            log.warning("maintenance_failed", error=str(err))
