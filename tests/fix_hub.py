@@ -15,12 +15,12 @@ import aiohttp
 import psycopg
 import pytest
 from aiohttp import web
-from services import Broker, free_port
 
 from hub.app import create_app
 from hub.config import HubSettings
 from hub.storage import homes, migrate
 from telecare.mqtt import MqttProtocol
+from telecare.services import Broker, free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator

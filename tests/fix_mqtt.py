@@ -7,9 +7,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
-from services import Broker, broker_kind
 
 from telecare.mqtt import MqttOptions, MqttProtocol
+from telecare.services import Broker, broker_kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

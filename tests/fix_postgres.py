@@ -9,7 +9,8 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
-from services import Postgres, postgres_kind, start_postgres
+
+from telecare.services import Postgres, postgres_kind, start_postgres
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

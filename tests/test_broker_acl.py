@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
-from services import Broker
 from test_mqtt import batch_for, drain, receive
 
 from protocol import Ack, Channel, encode, examples, topic
 from telecare.mqtt import MqttOptions, MqttProtocol, make_client
+from telecare.services import Broker
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

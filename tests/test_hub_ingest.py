@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from pathlib import Path
 
-    from services import Broker
+    from telecare.services import Broker
 
 
 COUNT = "SELECT count(*) FROM events"

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import aiomqtt
 import pytest
 from fix_mqtt import options_for
-from services import Broker
 
 from protocol import (
     Channel,
@@ -32,6 +31,7 @@ from telecare.mqtt import (
     publish_properties,
     shared_subscription,
 )
+from telecare.services import Broker
 
 if TYPE_CHECKING:
     from collections.abc import Callable

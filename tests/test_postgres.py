@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 from psycopg import sql
-from services import PostgresKind, start_postgres
+
+from telecare.services import PostgresKind, start_postgres
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import psutil
 import pytest
-from services import Broker, ServiceError, broker_kind
+
+from telecare.services import Broker, ServiceError, broker_kind
 
 if TYPE_CHECKING:
     from pathlib import Path

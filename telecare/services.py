@@ -1,7 +1,7 @@
-"""Real servers for the test suite, each in its own process on a free loopback port.
+"""Private MQTT brokers and PostgreSQL servers, each in its own process on a free port.
 
-Shared by the pytest fixtures (``fix_*.py``) and the benchmarks, so both start services the
-same way.
+The test suite's fixtures (``tests/fix_*.py``) and the benchmarks start their services
+through here, so both do it the same way.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class Broker:
         for attempt in range(1, START_ATTEMPTS + 1):
             command = self._mosquitto() if self.kind == "mosquitto" else self._amqtt()
             with log.open("ab") as out:
-                self._process = subprocess.Popen(
+                self._process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
                     command, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
                 )
             try:
@@ -251,7 +251,7 @@ class Postgres:
     def stop(self) -> None:
         """Stop the server if this process started it."""
         if self._stop_command is not None:
-            subprocess.run(
+            subprocess.run(  # noqa: S603 - our own fixed argument list
                 self._stop_command,
                 check=False,
                 capture_output=True,
@@ -343,7 +343,7 @@ def _start_private_cluster() -> Postgres:
             ],
             [pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
         ):
-            done = subprocess.run(
+            done = subprocess.run(  # noqa: S603 - our own fixed argument list
                 command, check=False, capture_output=True, timeout=120, user=user, cwd=workdir
             )
             if done.returncode != 0:
