@@ -22,7 +22,16 @@ class HubSettings(CommonSettings):
         description="Unique per replica: the broker keeps this replica's session by it.",
     )
     mqtt_share_group: str = Field(
-        default="hub", description="Replicas in one group split the homes' traffic (MQTT 5)."
+        default="hub",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Replicas in one group split the homes' traffic (MQTT 5).",
+    )
+    mqtt_shared_subscription: bool = Field(
+        default=True,
+        description=(
+            "Subscribe as a member of the share group; false for MQTT 5 brokers without "
+            "shared subscriptions (then run one replica). Always off on MQTT 3.1.1."
+        ),
     )
     mqtt_session_expiry_s: int = Field(
         default=60,

@@ -189,7 +189,8 @@ class Broker:
             f"{access}"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
-            "max_queued_messages 100000\n"
+            "max_queued_messages 1000000\n"
+            "max_inflight_messages 4000\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "log_dest stdout\n"
         )

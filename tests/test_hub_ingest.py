@@ -190,6 +190,22 @@ async def test_heartbeats_and_status_keep_presence(
     assert battery == [("pendant-1", 87)]
 
 
+async def test_a_plain_subscription_works_where_shared_ones_do_not(
+    start_hub: Callable[..., Awaitable[RunningHub]],
+    mqtt_broker: Broker,
+    database_url: str,
+    home_id: str,
+) -> None:
+    """With shared subscriptions off, the hub subscribes plainly and still stores and acks."""
+    await start_hub(mqtt_shared_subscription=False)
+    await register_homes(database_url, home_id)
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        batch = motion(home_id, unit.next_seq())
+        await unit.send(batch)
+        await unit.wait_acked({batch.events[0].event_id})
+    assert await rows(database_url, COUNT) == [(1,)]
+
+
 async def test_health_readiness_and_metrics(hub: RunningHub) -> None:
     """/healthz answers, /readyz names its checks, /metrics speaks Prometheus."""
     async with aiohttp.ClientSession() as session:

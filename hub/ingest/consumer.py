@@ -62,8 +62,10 @@ class Consumer:
     async def run(self) -> None:
         """Connect, subscribe and read until :meth:`stop_reading` and :meth:`release`."""
         options = self._settings.mqtt_options()
-        subscription = shared_subscription(
-            hub_filter(), self._settings.mqtt_share_group, options.protocol
+        subscription = (
+            shared_subscription(hub_filter(), self._settings.mqtt_share_group, options.protocol)
+            if self._settings.mqtt_shared_subscription
+            else hub_filter()
         )
         delay = BACKOFF_FIRST_S
         while not self._stop_reading.is_set():
