@@ -103,13 +103,18 @@ class Writers:
 
     async def _acknowledge(self, stored: Sequence[EventsIn]) -> None:
         committed = [(e.home_id, e.event_id) for item in stored for e in item.batch.events]
-        for ack in receipts(committed, datetime.now(UTC)):
-            try:
-                await self._publish(topic(ack.home_id, Channel.ACKS), encode(ack))
-                self._metrics.acks_sent.inc()
-            except Exception as err:  # noqa: BLE001 - any broker trouble: the unit resends
-                self._metrics.acks_failed.inc()
-                log.warning("ack_not_sent", home_id=ack.home_id, error=str(err))
+        acks = receipts(committed, datetime.now(UTC))
+        # All at once: one home's ack need not wait for another's PUBACK round trip.
+        results = await asyncio.gather(
+            *(self._publish(topic(ack.home_id, Channel.ACKS), encode(ack)) for ack in acks),
+            return_exceptions=True,
+        )
+        failed = [(ack, r) for ack, r in zip(acks, results, strict=True) if r is not None]
+        self._metrics.acks_sent.inc(len(acks) - len(failed))
+        if failed:
+            # The events are stored; their units resend and get the ack then.
+            self._metrics.acks_failed.inc(len(failed))
+            log.warning("acks_not_sent", count=len(failed), error=str(failed[0][1]))
         for item in stored:
             item.settle()
 
