@@ -106,6 +106,7 @@ def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setti
     username: str | None = None,
     will: aiomqtt.Will | None = None,
     receive_maximum: int | None = None,
+    max_inflight: int | None = None,
 ) -> aiomqtt.Client:
     """Build (not connect) a client.
 
@@ -122,6 +123,8 @@ def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setti
             sends at most this many unacknowledged messages (MQTT 5; on 3.1.1 the broker's
             own in-flight limit applies). A process that stops mid-way then gets the
             unacknowledged messages again, and a slow consumer slows the broker down.
+        max_inflight: most QoS 1 messages this client sends before their PUBACKs come back
+            (paho's default is 20; a hub sending thousands of receipts a second needs more).
 
     Raises:
         MqttUrlError: a password without a user name (the broker would never see it).
@@ -142,6 +145,7 @@ def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setti
         "timeout": options.timeout_s,
         "will": will,
         "tls_context": ssl.create_default_context() if endpoint.tls else None,
+        "max_inflight_messages": max_inflight,
     }
     if options.protocol is MqttProtocol.V5:
         properties = Properties(PacketTypes.CONNECT)
@@ -188,3 +192,23 @@ def publish_properties(protocol: MqttProtocol, *, expiry_s: int | None) -> Prope
     properties = Properties(PacketTypes.PUBLISH)
     properties.MessageExpiryInterval = expiry_s
     return properties
+
+
+class PublishError(aiomqtt.MqttError):
+    """The client could not queue a message for sending (not connected, queue full)."""
+
+
+def publish_nowait(client: aiomqtt.Client, topic: str, payload: bytes, qos: int = 1) -> None:
+    """Queue a message for sending without waiting for the broker's PUBACK.
+
+    For messages whose loss is covered end to end (a receipt the home unit will ask for again
+    by resending), where waiting per message would cost more than it protects: aiomqtt's
+    ``publish`` tracks every outstanding call, which at thousands of receipts a second is most
+    of the work.
+
+    Raises:
+        PublishError: paho refused to queue it (for example, not connected).
+    """
+    info = client._client.publish(topic, payload, qos=qos)  # noqa: SLF001 - see make_client
+    if info.rc != 0:
+        raise PublishError(f"publish refused: {info.rc}")

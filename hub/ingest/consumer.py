@@ -17,7 +17,7 @@ import structlog
 
 from hub.errors import HubError
 from protocol import hub_filter
-from telecare.mqtt import make_client, settle, shared_subscription
+from telecare.mqtt import make_client, publish_nowait, settle, shared_subscription
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -74,6 +74,7 @@ class Consumer:
                 identifier=self._settings.mqtt_client_id,
                 session_expiry_s=self._settings.mqtt_session_expiry_s,
                 receive_maximum=self._settings.mqtt_receive_maximum,
+                max_inflight=self._settings.mqtt_receive_maximum,
             )
             try:
                 async with client:
@@ -133,16 +134,19 @@ class Consumer:
         return settle_once_stored
 
     async def publish(self, topic: str, payload: bytes) -> None:
-        """Publish with QoS 1 on the current connection.
+        """Queue a QoS 1 message on the current connection, without waiting for its PUBACK.
+
+        Used for receipts: a receipt lost on the way is asked for again by the home unit,
+        which resends the event.
 
         Raises:
             NotConnectedError: no connection now.
-            aiomqtt.MqttError: the broker refused or the connection dropped.
+            aiomqtt.MqttError: the client could not queue it.
         """
         client = self._client
         if client is None:
             raise NotConnectedError("no broker connection")
-        await client.publish(topic, payload, qos=1)
+        publish_nowait(client, topic, payload, qos=1)
 
     async def stop_reading(self) -> None:
         """Stop taking messages in, keeping the connection for receipts still to be sent."""
