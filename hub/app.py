@@ -33,6 +33,7 @@ SETTINGS = web.AppKey("settings", HubSettings)
 METRICS = web.AppKey("metrics", HubMetrics)
 POOL = web.AppKey("pool", AsyncConnectionPool)
 CONSUMER = web.AppKey("consumer", Consumer)
+WRITER_TASKS = web.AppKey("writer_tasks", list)
 
 READY_TIMEOUT_S = 2.0
 PRESENCE_POLICY = BatchPolicy(max_events=500, max_wait_s=0.2)
@@ -107,8 +108,11 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(writers.presence(lanes.presence, PRESENCE_POLICY)),
         asyncio.create_task(writers.dead_letters(lanes.rejected, DEAD_LETTER_POLICY)),
     ]
+    for task in tasks:
+        task.add_done_callback(_report_writer_end)
     consuming = asyncio.create_task(consumer.run())
     app[CONSUMER] = consumer
+    app[WRITER_TASKS] = tasks
     yield
     await consumer.stop_reading()
     lanes.close()
@@ -124,16 +128,26 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     log.info("ingest_stopped")
 
 
+def _report_writer_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("writer_died", exc_info=task.exception())
+
+
 async def _healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    """200 when the database answers and the broker connection is up; 503 naming what is not."""
+    """200 when the database answers, the broker connection is up and every writer runs.
+
+    Otherwise 503, naming what is not.
+    """
     app = request.app
-    checks = {"database": False, "broker": False}
+    checks = {"database": False, "broker": False, "writers": False}
     consumer = app.get(CONSUMER)
     checks["broker"] = consumer is not None and consumer.connected
+    writers = app.get(WRITER_TASKS, [])
+    checks["writers"] = bool(writers) and not any(task.done() for task in writers)
     pool = app.get(POOL)
     if pool is not None:
         try:

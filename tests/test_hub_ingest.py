@@ -213,7 +213,8 @@ async def test_health_readiness_and_metrics(hub: RunningHub) -> None:
             assert health.status == 200
         async with session.get(f"{hub.url}/readyz") as ready:
             assert ready.status == 200
-            assert (await ready.json())["checks"] == {"database": True, "broker": True}
+            checks = (await ready.json())["checks"]
+            assert checks == {"database": True, "broker": True, "writers": True}
         async with session.get(f"{hub.url}/metrics") as metrics:
             text = await metrics.text()
     assert "telecare_events_received_total" in text

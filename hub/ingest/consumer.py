@@ -88,6 +88,10 @@ class Consumer:
             except aiomqtt.MqttError as err:
                 self._metrics.mqtt_reconnects.inc()
                 log.warning("mqtt_connection_lost", error=str(err), retry_in_s=round(delay, 2))
+            except Exception:
+                # Messages not yet acknowledged come back on the next connection.
+                self._metrics.mqtt_reconnects.inc()
+                log.exception("consumer_failed", retry_in_s=round(delay, 2))
             finally:
                 self._client = None
                 self._metrics.mqtt_connected.set(0)

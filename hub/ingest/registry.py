@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
+
+import psycopg
+import structlog
 
 from hub.storage import homes
 
@@ -11,6 +15,10 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg_pool import AsyncConnectionPool
 
+log = structlog.get_logger(__name__)
+
+RETRY_FIRST_S = 0.1
+RETRY_MAX_S = 5.0
 UNKNOWN_TTL_S = 10.0
 """How long a home found unregistered is believed so before the database is asked again."""
 MAX_UNKNOWN = 10_000
@@ -40,8 +48,7 @@ class HomeRegister:
         now = time.monotonic()
         if self._unknown_until.get(home_id, 0.0) > now:
             return False
-        async with self._pool.connection() as conn:
-            found = await homes.registered(conn, [home_id])
+        found = await self._look_up(home_id)
         if found:
             self._known.add(home_id)
             self._unknown_until.pop(home_id, None)
@@ -50,3 +57,15 @@ class HomeRegister:
             self._unknown_until.clear()
         self._unknown_until[home_id] = now + UNKNOWN_TTL_S
         return False
+
+    async def _look_up(self, home_id: str) -> set[str]:
+        """Ask the database, waiting out an outage (the consumer pauses meanwhile)."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                async with self._pool.connection() as conn:
+                    return await homes.registered(conn, [home_id])
+            except psycopg.OperationalError as err:
+                log.warning("home_lookup_retry", home_id=home_id, error=str(err), delay_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)

@@ -37,6 +37,9 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
+REFUSED = (psycopg.DataError, psycopg.IntegrityError)
+"""Errors about the data itself: retrying the same rows cannot help."""
+
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0
 STORAGE_REFUSED = "storage_refused"
@@ -85,7 +88,7 @@ class Writers:
         rows = [row for item in items for row in events.rows_of(item.batch, item.received_at)]
         try:
             new = await self._with_retry(lambda conn: events.store(conn, rows))
-        except psycopg.DataError as err:
+        except REFUSED as err:
             if len(items) == 1:
                 await self._refuse(items[0], err)
                 return []
@@ -133,8 +136,12 @@ class Writers:
     async def presence(self, lane: Lane[PresenceIn], policy: BatchPolicy) -> None:
         """Store heartbeats and status changes from ``lane`` until it is closed and empty."""
         while items := await lane.take(policy.max_events, policy.max_wait_s):
-            await self._with_retry(partial(_store_presence, items))
-            self._metrics.presence_updates.inc(len(items))
+            try:
+                await self._with_retry(partial(_store_presence, items))
+                self._metrics.presence_updates.inc(len(items))
+            except REFUSED as err:
+                # Presence is state, overwritten by the next heartbeat; the refusal is logged.
+                log.exception("presence_refused_by_database", count=len(items), error=str(err))
             for item in items:
                 item.settle()
 
@@ -145,7 +152,17 @@ class Writers:
 
     async def _store_letters(self, items: Sequence[RejectedIn]) -> None:
         letters = [item.letter for item in items]
-        await self._with_retry(lambda conn: dead_letters.store(conn, letters))
+        try:
+            await self._with_retry(lambda conn: dead_letters.store(conn, letters))
+        except REFUSED as err:
+            # The log line is then the only record of these refused messages.
+            for letter in letters:
+                log.exception(
+                    "dead_letter_refused_by_database",
+                    topic=letter.topic,
+                    reason=letter.reason,
+                    error=str(err),
+                )
         for item in items:
             self._metrics.rejected.labels(item.letter.reason).inc()
             item.settle()
@@ -155,19 +172,24 @@ class Writers:
     ) -> T | None:
         """Run ``work`` on a pooled connection until it succeeds; None if stopped first.
 
-        Connection and lock troubles are retried with backoff; data the database refuses
-        (psycopg.DataError) is raised to the caller.
+        Data the database refuses (``REFUSED``) is raised to the caller. Anything else is
+        retried with backoff: connection and lock troubles, and also the unexpected, since
+        giving up would leave the messages unacknowledged and the writer dead; nothing is
+        acknowledged until the write succeeds.
         """
         delay = RETRY_FIRST_S
         while True:
             try:
                 async with self._pool.connection() as conn:
                     return await work(conn)
-            except psycopg.DataError:
+            except REFUSED:
                 raise
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as err:
                 self._metrics.store_retries.inc()
                 log.warning("store_retry", error=str(err), delay_s=delay)
+            except Exception:
+                self._metrics.store_retries.inc()
+                log.exception("store_failed_unexpectedly", delay_s=delay)
             if self._stopping:
                 return None
             await asyncio.sleep(delay)
