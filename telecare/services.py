@@ -246,8 +246,26 @@ class Postgres:
     admin_url: str
     workdir: Path | None = None
     _stop_command: list[str] | None = None
+    _start_command: list[str] | None = None
     _run_as: str | None = None
     _pgserver: object | None = None
+
+    def halt(self) -> None:
+        """Stop a private cluster but keep its data, as an outage would (see :meth:`resume`)."""
+        self._pg_ctl(self._stop_command, "halt")
+
+    def resume(self) -> None:
+        """Start a halted private cluster again on the same port with the same data."""
+        self._pg_ctl(self._start_command, "resume")
+
+    def _pg_ctl(self, command: list[str] | None, what: str) -> None:
+        if command is None:
+            raise ServiceError(f"only a private cluster can {what}")
+        done = subprocess.run(  # noqa: S603 - our own fixed argument list
+            command, check=False, capture_output=True, timeout=120, user=self._run_as
+        )
+        if done.returncode != 0:
+            raise ServiceError(f"pg_ctl failed ({done.returncode}): {done.stderr.decode()}")
 
     def stop(self) -> None:
         """Stop the server if this process started it."""
@@ -327,6 +345,7 @@ def _start_private_cluster() -> Postgres:
         admin_url=f"postgresql://postgres@127.0.0.1:{port}/postgres",
         workdir=workdir,
         _stop_command=[pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"],
+        _start_command=[pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"],
         _run_as=user,
     )
     try:
