@@ -34,6 +34,9 @@ METRICS = web.AppKey("metrics", HubMetrics)
 POOL = web.AppKey("pool", AsyncConnectionPool)
 CONSUMER = web.AppKey("consumer", Consumer)
 WRITER_TASKS = web.AppKey("writer_tasks", list)
+WRITERS = web.AppKey("writers", Writers)
+STUCK_AFTER_S = 30.0
+"""/readyz fails once the writers have stored nothing for this long while trying."""
 
 READY_TIMEOUT_S = 2.0
 PRESENCE_POLICY = BatchPolicy(max_events=500, max_wait_s=0.2)
@@ -113,6 +116,7 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     consuming = asyncio.create_task(consumer.run())
     app[CONSUMER] = consumer
     app[WRITER_TASKS] = tasks
+    app[WRITERS] = writers
     yield
     await consumer.stop_reading()
     lanes.close()
@@ -138,7 +142,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    """200 when the database answers, the broker connection is up and every writer runs.
+    """200 when the database answers, the broker connection is up and the writers store.
 
     Otherwise 503, naming what is not.
     """
@@ -146,8 +150,14 @@ async def _readyz(request: web.Request) -> web.Response:
     checks = {"database": False, "broker": False, "writers": False}
     consumer = app.get(CONSUMER)
     checks["broker"] = consumer is not None and consumer.connected
-    writers = app.get(WRITER_TASKS, [])
-    checks["writers"] = bool(writers) and not any(task.done() for task in writers)
+    tasks = app.get(WRITER_TASKS, [])
+    writers = app.get(WRITERS)
+    checks["writers"] = (
+        bool(tasks)
+        and not any(task.done() for task in tasks)
+        and writers is not None
+        and writers.stuck_for() < STUCK_AFTER_S
+    )
     pool = app.get(POOL)
     if pool is not None:
         try:

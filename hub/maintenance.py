@@ -17,11 +17,24 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+# Hubs queue on this (as they do for migrations) instead of making the same partition at once.
+_LOCK_KEY = 0x7E1E_CA4F
+LOCK_TIMEOUT = "2s"
+"""Attaching or detaching a partition waits at most this for its lock, so that ingest is never
+held up for long behind a reader; maintenance tries again at its next round."""
+
+
 async def maintain_once(conn: psycopg.AsyncConnection[object], settings: HubSettings) -> None:
-    """Make the coming days' partitions and drop those past retention."""
+    """Make the coming days' partitions and drop those past retention (one hub at a time)."""
     now = datetime.now(UTC)
-    await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
-    await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
+    await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+    await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    try:
+        await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
+        await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
+    finally:
+        await conn.execute("RESET lock_timeout")
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
 
 
 async def maintain_forever(settings: HubSettings) -> None:

@@ -164,10 +164,33 @@ async def test_bad_input_is_dead_lettered_and_good_events_still_flow(
 
 
 @pytest.mark.usefixtures("hub")
+async def test_a_nul_in_a_field_name_is_still_dead_lettered(
+    hub: RunningHub, mqtt_broker: Broker, database_url: str, home_id: str
+) -> None:
+    """An unknown key made of a NUL (which PostgreSQL text cannot hold) still leaves a row."""
+    await register_homes(database_url, home_id)
+    good = json.loads(encode(motion(home_id, 0)))
+    good["events"][0]["\u0000"] = 1
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        await unit.send_raw(topic(home_id, Channel.EVENTS), json.dumps(good).encode())
+    letters = await until_rows(database_url, "SELECT reason, fields FROM dead_letters", bool)
+    assert letters == [("invalid_message", ["events.0.\ufffd"])]
+    assert await metric(hub, 'telecare_messages_rejected_total{reason="invalid_message"}') == 1
+
+
+async def test_two_hubs_starting_at_once_on_a_new_database(
+    start_hub: Callable[..., Awaitable[RunningHub]],
+) -> None:
+    """Migrations and partition upkeep queue up: both hubs start and are ready."""
+    first, second = await asyncio.gather(start_hub(), start_hub())
+    assert first.url != second.url
+
+
+@pytest.mark.usefixtures("hub")
 async def test_heartbeats_and_status_keep_presence(
     mqtt_broker: Broker, database_url: str, home_id: str
 ) -> None:
-    """A heartbeat records the unit's figures; a newer offline status wins over an older one."""
+    """A heartbeat records its figures; no older heartbeat or status undoes a newer offline."""
     await register_homes(database_url, home_id)
     beat = examples.HEARTBEAT.model_dump() | {"home_id": home_id, "outbox_depth": 3}
     status = examples.STATUS.model_dump(mode="json") | {"home_id": home_id}
@@ -178,10 +201,10 @@ async def test_heartbeats_and_status_keep_presence(
     }
     stale = status | {"state": "online", "ts": "2026-03-14T09:00:00Z"}
     async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        await unit.send_raw(topic(home_id, Channel.STATUS), json.dumps(offline).encode())
         await unit.send_raw(
             topic(home_id, Channel.HEARTBEAT), encode(type(examples.HEARTBEAT).model_validate(beat))
         )
-        await unit.send_raw(topic(home_id, Channel.STATUS), json.dumps(offline).encode())
         await unit.send_raw(topic(home_id, Channel.STATUS), json.dumps(stale).encode())
     query = "SELECT online, status_reason, outbox_depth, power FROM presence WHERE home_id = %s"
     await until_rows(database_url, query, lambda found: bool(found) and bool(found[0][1]), home_id)

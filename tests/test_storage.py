@@ -123,14 +123,14 @@ async def test_a_new_partition_takes_its_rows_from_the_default(
 
 
 async def test_retention_drops_only_what_is_past_it(db: psycopg.AsyncConnection[object]) -> None:
-    """With 1 day of retention, yesterday's partition goes at midnight; today's stays."""
+    """With 1 day of retention yesterday's partition goes; today's and odd clocks' rows stay."""
     await events.store(db, list(events.rows_of(batch(2, ts=NOW - timedelta(days=1)), NOW)))
     await events.store(db, list(events.rows_of(batch(3), NOW)))
     await events.store(db, list(events.rows_of(batch(1, ts=datetime(1970, 1, 1, tzinfo=UTC)), NOW)))
     dropped = await partitions.drop_expired(db, NOW + timedelta(days=1), retention_days=1)
     assert dropped == ["events_p20261123"]
-    assert await count(db, "SELECT count(*) FROM events") == 3
-    assert await count(db, "SELECT count(*) FROM events_default") == 0
+    assert await count(db, "SELECT count(*) FROM events") == 4
+    assert await count(db, "SELECT count(*) FROM events_default") == 1
 
 
 async def test_rollup_counts_events_per_hour_and_kind(db: psycopg.AsyncConnection[object]) -> None:

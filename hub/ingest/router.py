@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
-from hub.ingest.lanes import Lane
+from hub.ingest.lanes import Lane, LanesClosedError
 from hub.storage.dead_letters import DeadLetter
 from protocol import Direction, EventBatch, Heartbeat, ProtocolError, Status, decode_topic
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 UNREGISTERED_HOME = "unregistered_home"
+INTERNAL_ERROR = "internal_error"
 
 
 @dataclass
@@ -58,9 +59,23 @@ class Router:
     async def route(self, topic: str, payload: bytes, settle: Callable[[], None]) -> None:
         """Decode, check and queue one message; ``settle`` acknowledges it once it is safe.
 
-        Waits (backpressure) while the lane it goes to is full.
+        Waits (backpressure) while the lane it goes to is full. A message that makes the hub
+        fail in an unforeseen way is dead-lettered as ``internal_error`` rather than crashing
+        the consumer, which would get the same message first again after reconnecting.
         """
         received_at = datetime.now(UTC)
+        try:
+            await self._route(topic, payload, settle, received_at)
+        except LanesClosedError:
+            raise
+        except Exception as err:
+            log.exception("route_failed", topic=topic)
+            letter = DeadLetter(received_at, topic, payload, INTERNAL_ERROR, (), repr(err))
+            await self._reject(letter, settle)
+
+    async def _route(
+        self, topic: str, payload: bytes, settle: Callable[[], None], received_at: datetime
+    ) -> None:
         try:
             received = decode_topic(topic, payload, direction=Direction.UP)
         except ProtocolError as err:

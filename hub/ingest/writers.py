@@ -37,8 +37,10 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-REFUSED = (psycopg.DataError, psycopg.IntegrityError)
-"""Errors about the data itself: retrying the same rows cannot help."""
+REFUSED = (psycopg.DataError,)
+"""Errors about the data itself: retrying the same rows cannot help. (An integrity error is
+not among them: events have no constraint a valid message can break, so one means the
+schema is wrong, and that is retried and logged, not blamed on the messages.)"""
 
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0
@@ -67,6 +69,12 @@ class Writers:
         self._publish = publish
         self._metrics = metrics
         self._stopping = False
+        self._failing_since: float | None = None
+
+    def stuck_for(self) -> float:
+        """Seconds the writers have been failing to store anything (0 while all is well)."""
+        since = self._failing_since
+        return 0.0 if since is None else time.monotonic() - since
 
     def stop(self) -> None:
         """Give up retrying a failing batch (its messages stay unacknowledged at the broker)."""
@@ -181,7 +189,9 @@ class Writers:
         while True:
             try:
                 async with self._pool.connection() as conn:
-                    return await work(conn)
+                    done = await work(conn)
+                self._failing_since = None
+                return done  # noqa: TRY300 - the retries below are the loop's point
             except REFUSED:
                 raise
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as err:
@@ -190,6 +200,8 @@ class Writers:
             except Exception:
                 self._metrics.store_retries.inc()
                 log.exception("store_failed_unexpectedly", delay_s=delay)
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
             if self._stopping:
                 return None
             await asyncio.sleep(delay)

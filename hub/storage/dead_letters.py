@@ -39,7 +39,7 @@ async def store(conn: AsyncConnection[object], letters: Sequence[DeadLetter]) ->
                     letter.topic.replace("\x00", "\ufffd"),
                     letter.payload[:MAX_STORED_PAYLOAD],
                     letter.reason,
-                    list(letter.fields),
+                    [field.replace("\x00", "\ufffd") for field in letter.fields],
                     letter.detail.replace("\x00", "\ufffd"),
                 )
                 for letter in letters

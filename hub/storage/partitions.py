@@ -57,15 +57,20 @@ def expired(existing: list[date], now: datetime, retention_days: int) -> list[Da
 
 
 async def existing_days(conn: AsyncConnection[object]) -> list[date]:
-    """Days that have a partition now."""
+    """Days that have a partition now (tables of other names attached by hand are ignored)."""
     cursor = await conn.execute(
         "SELECT c.relname FROM pg_inherits i"
         " JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent"
-        " WHERE p.relname = 'events' AND c.relname LIKE %s",
-        (PREFIX + "%",),
+        " WHERE p.relname = 'events' AND c.relname ~ %s",
+        (f"^{PREFIX}[0-9]{{8}}$",),
     )
-    names = [str(row[0]) for row in await cursor.fetchall()]  # type: ignore[index]
-    return sorted(datetime.strptime(name[len(PREFIX) :], "%Y%m%d").date() for name in names)  # noqa: DTZ007 - a bare date
+    days = []
+    for row in await cursor.fetchall():
+        try:
+            days.append(datetime.strptime(str(row[0])[len(PREFIX) :], "%Y%m%d").date())  # type: ignore[index]  # noqa: DTZ007 - a bare date
+        except ValueError:
+            continue
+    return sorted(days)
 
 
 async def create_ahead(
@@ -115,7 +120,11 @@ async def _create(conn: AsyncConnection[object], partition: DayPartition) -> Non
 async def drop_expired(
     conn: AsyncConnection[object], now: datetime, *, retention_days: int
 ) -> list[str]:
-    """Drop partitions past retention and delete such rows from the default partition.
+    """Drop the day partitions past retention.
+
+    Rows in the default partition (device times outside the partitions, such as a unit whose
+    clock was reset to 1970) are not deleted: they were acknowledged as stored, and their
+    time says nothing about when they arrived. They stay until someone looks at them.
 
     Returns the names of the partitions dropped.
     """
@@ -130,7 +139,4 @@ async def drop_expired(
             await conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(partition.name)))
         dropped.append(partition.name)
         log.info("partition_dropped", partition=partition.name)
-    cutoff = now - timedelta(days=retention_days)
-    async with conn.transaction():
-        await conn.execute("DELETE FROM events_default WHERE ts < %s", (cutoff,))
     return dropped
