@@ -124,9 +124,9 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
         async with asyncio.timeout(settings.shutdown_grace_s):
             await asyncio.gather(*tasks)
     except TimeoutError:
+        # The timeout cancelled the writers mid-retry: what they held was neither stored nor
+        # acknowledged, so the broker delivers it again to the next hub.
         log.warning("shutdown_left_events_unstored", note="the broker will deliver them again")
-        writers.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
     consumer.release()
     await consuming
     log.info("ingest_stopped")

@@ -68,17 +68,12 @@ class Writers:
         self._pool = pool
         self._publish = publish
         self._metrics = metrics
-        self._stopping = False
         self._failing_since: float | None = None
 
     def stuck_for(self) -> float:
         """Seconds the writers have been failing to store anything (0 while all is well)."""
         since = self._failing_since
         return 0.0 if since is None else time.monotonic() - since
-
-    def stop(self) -> None:
-        """Give up retrying a failing batch (its messages stay unacknowledged at the broker)."""
-        self._stopping = True
 
     async def events(self, lane: Lane[EventsIn], policy: BatchPolicy, name: str) -> None:
         """Store event batches from ``lane`` until it is closed and empty."""
@@ -105,8 +100,6 @@ class Writers:
                 *await self._store_events(items[:half]),
                 *await self._store_events(items[half:]),
             ]
-        if new is None:
-            return []
         self._metrics.batch_events.observe(len(rows))
         self._metrics.events_stored.inc(new)
         self._metrics.events_duplicate.inc(len(rows) - new)
@@ -177,8 +170,8 @@ class Writers:
 
     async def _with_retry(
         self, work: Callable[[psycopg.AsyncConnection[object]], Awaitable[T]]
-    ) -> T | None:
-        """Run ``work`` on a pooled connection until it succeeds; None if stopped first.
+    ) -> T:
+        """Run ``work`` on a pooled connection until it succeeds (or the task is cancelled).
 
         Data the database refuses (``REFUSED``) is raised to the caller. Anything else is
         retried with backoff: connection and lock troubles, and also the unexpected, since
@@ -202,8 +195,6 @@ class Writers:
                 log.exception("store_failed_unexpectedly", delay_s=delay)
             if self._failing_since is None:
                 self._failing_since = time.monotonic()
-            if self._stopping:
-                return None
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
 
