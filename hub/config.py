@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from telecare.mqtt import MAX_SESSION_EXPIRY_S
+from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
 
 
@@ -30,7 +30,7 @@ class HubSettings(CommonSettings):
         default=True,
         description=(
             "Subscribe as a member of the share group; false for MQTT 5 brokers without "
-            "shared subscriptions (then run one replica). Always off on MQTT 3.1.1."
+            "shared subscriptions (then run one replica)."
         ),
     )
     mqtt_session_expiry_s: int = Field(
@@ -50,6 +50,15 @@ class HubSettings(CommonSettings):
         le=65535,
         description="Most messages the broker sends the hub before the hub has stored them.",
     )
+
+    @field_validator("mqtt_protocol")
+    @classmethod
+    def _hub_needs_mqtt5(cls, value: MqttProtocol) -> MqttProtocol:
+        # Manual acknowledgement with a receive maximum, shared subscriptions and session
+        # expiry are how the hub loses nothing and scales; 3.1.1 has none of them.
+        if value is not MqttProtocol.V5:
+            raise ValueError("the hub needs an MQTT 5 broker")
+        return value
 
     batch_max_events: int = Field(
         default=1000, ge=1, le=50_000, description="A database write holds at most this many."

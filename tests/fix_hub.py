@@ -34,7 +34,7 @@ def hub_settings_for(broker: Broker, database_url: str, **overrides: object) -> 
     values: dict[str, object] = {
         "database_url": database_url,
         "mqtt_url": f"mqtt://telecare-hub@127.0.0.1:{broker.port}",
-        "mqtt_protocol": MqttProtocol.V5 if broker.supports_mqtt5 else MqttProtocol.V311,
+        "mqtt_protocol": MqttProtocol.V5,
         "mqtt_client_id": f"hub-{tag}",
         "mqtt_share_group": f"hub-{tag}",
         "mqtt_session_expiry_s": 60,

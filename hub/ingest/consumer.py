@@ -3,6 +3,9 @@
 Messages are acknowledged to the broker only after they are stored (manual PUBACK), and the
 broker sends at most ``receive_maximum`` unacknowledged ones: a hub that stops mid-way gets
 them again, and a slow database slows the broker rather than filling memory.
+
+The connection is a :class:`~telecare.mqtt_link.MqttLink` (MQTT 5 only), not aiomqtt: at
+tens of thousands of packets a second, paho's per-packet Python was most of the hub's time.
 """
 
 from __future__ import annotations
@@ -10,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from functools import partial
 from typing import TYPE_CHECKING
 
-import aiomqtt
 import structlog
 
 from hub.errors import HubError
 from protocol import hub_filter
-from telecare.mqtt import make_client, publish_nowait, settle, shared_subscription
+from telecare.mqtt import shared_subscription
+from telecare.mqtt_link import LinkClosedError, LinkError, MqttLink
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -29,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 10.0
+RECEIPTS_DRAIN_S = 2.0
+"""At shutdown, how long receipts may take to reach the broker (one lost is asked again)."""
 
 
 class NotConnectedError(HubError):
@@ -48,8 +54,7 @@ class Consumer:
         self._settings = settings
         self._route = route
         self._metrics = metrics
-        self._client: aiomqtt.Client | None = None
-        self._generation = 0
+        self._link: MqttLink | None = None
         self._stop_reading = asyncio.Event()
         self._reading_stopped = asyncio.Event()
         self._release = asyncio.Event()
@@ -57,7 +62,7 @@ class Consumer:
     @property
     def connected(self) -> bool:
         """Whether the hub holds a broker connection."""
-        return self._client is not None
+        return self._link is not None and self._link.is_open
 
     async def run(self) -> None:
         """Connect, subscribe and read until :meth:`stop_reading` and :meth:`release`."""
@@ -69,31 +74,37 @@ class Consumer:
         )
         delay = BACKOFF_FIRST_S
         while not self._stop_reading.is_set():
-            client = make_client(
-                options,
-                identifier=self._settings.mqtt_client_id,
-                session_expiry_s=self._settings.mqtt_session_expiry_s,
-                receive_maximum=self._settings.mqtt_receive_maximum,
-                max_inflight=self._settings.mqtt_receive_maximum,
-            )
+            link: MqttLink | None = None
             try:
-                async with client:
-                    self._connected(client)
-                    await client.subscribe(subscription, qos=1)
-                    log.info("mqtt_subscribed", subscription=subscription)
-                    delay = BACKOFF_FIRST_S
-                    await self._read_until_stopped(client)
-                    await self._release.wait()
-                    return
-            except aiomqtt.MqttError as err:
+                link = await MqttLink.open(
+                    options,
+                    client_id=self._settings.mqtt_client_id,
+                    session_expiry_s=self._settings.mqtt_session_expiry_s,
+                    receive_maximum=self._settings.mqtt_receive_maximum,
+                )
+                self._connected(link)
+                await link.subscribe([subscription], qos=1)
+                log.info("mqtt_subscribed", subscription=subscription)
+                delay = BACKOFF_FIRST_S
+                await self._read_until_stopped(link)
+            except LinkError as err:
                 self._metrics.mqtt_reconnects.inc()
                 log.warning("mqtt_connection_lost", error=str(err), retry_in_s=round(delay, 2))
             except Exception:
                 # Messages not yet acknowledged come back on the next connection.
                 self._metrics.mqtt_reconnects.inc()
                 log.exception("consumer_failed", retry_in_s=round(delay, 2))
+            else:
+                await self._release.wait()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(RECEIPTS_DRAIN_S):
+                        await link.drained()
+                await link.close()
+                return
             finally:
-                self._client = None
+                if link is not None and link.is_open and not self._release.is_set():
+                    link.abort()
+                self._link = None
                 self._metrics.mqtt_connected.set(0)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay * (0.5 + random.random())):  # noqa: S311 - jitter
@@ -101,56 +112,48 @@ class Consumer:
             delay = min(delay * 2, BACKOFF_MAX_S)
         self._reading_stopped.set()
 
-    def _connected(self, client: aiomqtt.Client) -> None:
-        self._client = client
-        self._generation += 1
+    def _connected(self, link: MqttLink) -> None:
+        self._link = link
         self._metrics.mqtt_connected.set(1)
-        log.info("mqtt_connected", generation=self._generation)
+        log.info("mqtt_connected", session_present=link.session_present)
 
-    async def _read_until_stopped(self, client: aiomqtt.Client) -> None:
-        reader = asyncio.create_task(self._read(client, self._generation))
+    async def _read_until_stopped(self, link: MqttLink) -> None:
+        reader = asyncio.create_task(self._read(link))
         stopper = asyncio.create_task(self._stop_reading.wait())
         done, _ = await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if reader in done:
             stopper.cancel()
-            reader.result()  # the broker went away: raises MqttError
+            reader.result()  # the broker went away: raises LinkClosedError
             return
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
         self._reading_stopped.set()
 
-    async def _read(self, client: aiomqtt.Client, generation: int) -> None:
-        async for message in client.messages:
-            payload = message.payload
-            raw = payload if isinstance(payload, bytes) else str(payload).encode()
-            await self._route(message.topic.value, raw, self._settler(client, generation, message))
+    async def _read(self, link: MqttLink) -> None:
+        route = self._route
+        while True:
+            for packet in await link.received():
+                # Only this link may acknowledge what it received: after a reconnect the
+                # broker sends unacknowledged messages again, with new packet ids.
+                await route(packet.topic, packet.payload, partial(link.ack, packet.packet_id))
 
-    def _settler(
-        self, client: aiomqtt.Client, generation: int, message: aiomqtt.Message
-    ) -> Callable[[], None]:
-        def settle_once_stored() -> None:
-            # After a reconnect the broker resends unacknowledged messages with new packet
-            # ids; acknowledging an old id on the new connection would ack the wrong one.
-            if generation == self._generation and self._client is client:
-                settle(client, message)
-
-        return settle_once_stored
-
-    async def publish(self, topic: str, payload: bytes) -> None:
-        """Queue a QoS 1 message on the current connection, without waiting for its PUBACK.
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Send a QoS 1 message on the current connection, without waiting for its PUBACK.
 
         Used for receipts: a receipt lost on the way is asked for again by the home unit,
         which resends the event.
 
         Raises:
             NotConnectedError: no connection now.
-            aiomqtt.MqttError: the client could not queue it.
         """
-        client = self._client
-        if client is None:
+        link = self._link
+        if link is None:
             raise NotConnectedError("no broker connection")
-        publish_nowait(client, topic, payload, qos=1)
+        try:
+            link.publish(topic, payload, qos=1)
+        except LinkClosedError as err:
+            raise NotConnectedError(str(err)) from err
 
     async def stop_reading(self) -> None:
         """Stop taking messages in, keeping the connection for receipts still to be sent."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 import psycopg
 import structlog
 
+from hub.errors import HubError
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.receipts import receipts
 from hub.storage import dead_letters, events, presence
@@ -61,7 +62,7 @@ class Writers:
     def __init__(
         self,
         pool: AsyncConnectionPool[psycopg.AsyncConnection[object]],
-        publish: Callable[[str, bytes], Awaitable[None]],
+        publish: Callable[[str, bytes], None],
         metrics: HubMetrics,
     ) -> None:
         """Write through ``pool``; send receipts with ``publish(topic, payload)``."""
@@ -84,7 +85,7 @@ class Writers:
             started = time.perf_counter()
             stored = await self._store_events(items)
             flush.observe(time.perf_counter() - started)
-            await self._acknowledge(stored)
+            self._acknowledge(stored)
 
     async def _store_events(self, items: Sequence[EventsIn]) -> list[EventsIn]:
         """Store ``items``; return those stored (all but any the database refused)."""
@@ -105,20 +106,20 @@ class Writers:
         self._metrics.events_duplicate.inc(len(rows) - new)
         return list(items)
 
-    async def _acknowledge(self, stored: Sequence[EventsIn]) -> None:
+    def _acknowledge(self, stored: Sequence[EventsIn]) -> None:
         committed = [(e.home_id, e.event_id) for item in stored for e in item.batch.events]
         acks = receipts(committed, datetime.now(UTC))
-        # All at once: one home's ack need not wait for another's PUBACK round trip.
-        results = await asyncio.gather(
-            *(self._publish(topic(ack.home_id, Channel.ACKS), encode(ack)) for ack in acks),
-            return_exceptions=True,
-        )
-        failed = [(ack, r) for ack, r in zip(acks, results, strict=True) if r is not None]
+        failed: list[HubError] = []
+        for ack in acks:
+            try:
+                self._publish(topic(ack.home_id, Channel.ACKS), encode(ack))
+            except HubError as err:
+                failed.append(err)
         self._metrics.acks_sent.inc(len(acks) - len(failed))
         if failed:
             # The events are stored; their units resend and get the ack then.
             self._metrics.acks_failed.inc(len(failed))
-            log.warning("acks_not_sent", count=len(failed), error=str(failed[0][1]))
+            log.warning("acks_not_sent", count=len(failed), error=str(failed[0]))
         for item in stored:
             item.settle()
 
