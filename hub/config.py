@@ -82,9 +82,12 @@ class HubSettings(CommonSettings):
     retention_days: int = Field(
         default=400, ge=1, description="Raw events older than this are dropped (by partition)."
     )
+    dead_letter_retention_days: int = Field(
+        default=90, ge=1, description="Refused messages older than this are deleted."
+    )
     partitions_ahead_days: int = Field(default=7, ge=1, le=60)
     maintenance_interval_s: float = Field(
-        default=3600, gt=0, description="How often partitions are made ahead and expired."
+        default=3600, gt=0, description="How often partitions are made ahead and old data dropped."
     )
     shutdown_grace_s: float = Field(
         default=10.0,

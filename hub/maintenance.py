@@ -1,15 +1,15 @@
-"""Housekeeping the hub does itself: partitions made ahead, expired ones dropped."""
+"""Housekeeping the hub does itself: partitions made ahead, old data dropped."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import psycopg
 import structlog
 
-from hub.storage import partitions
+from hub.storage import dead_letters, partitions
 
 if TYPE_CHECKING:
     from hub.config import HubSettings
@@ -24,14 +24,23 @@ LOCK_TIMEOUT = "2s"
 held up for long behind a reader; maintenance tries again at its next round."""
 
 
-async def maintain_once(conn: psycopg.AsyncConnection[object], settings: HubSettings) -> None:
-    """Make the coming days' partitions and drop those past retention (one hub at a time)."""
-    now = datetime.now(UTC)
+async def maintain_once(
+    conn: psycopg.AsyncConnection[object], settings: HubSettings, now: datetime | None = None
+) -> None:
+    """Make the coming days' partitions, drop those past retention, delete old dead letters.
+
+    One hub at a time does it. ``now`` is the current time unless a test says otherwise.
+    """
+    now = now or datetime.now(UTC)
     await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
     await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     try:
         await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
         await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
+        before = now - timedelta(days=settings.dead_letter_retention_days)
+        expired = await dead_letters.expire(conn, before)
+        if expired:
+            log.info("dead_letters_expired", count=expired, before=before.isoformat())
     finally:
         await conn.execute("RESET lock_timeout")
         await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Literal
 import psycopg
 import pytest
 
-from hub.storage import events, homes, migrate, partitions
+from hub import maintenance
+from hub.config import HubSettings
+from hub.storage import dead_letters, events, homes, migrate, partitions
 from protocol import EventBatch, EventKind, Trigger, TriggerEvent
 
 if TYPE_CHECKING:
@@ -131,6 +133,24 @@ async def test_retention_drops_only_what_is_past_it(db: psycopg.AsyncConnection[
     assert dropped == ["events_p20261123"]
     assert await count(db, "SELECT count(*) FROM events") == 4
     assert await count(db, "SELECT count(*) FROM events_default") == 1
+
+
+async def test_old_dead_letters_are_deleted_and_recent_ones_kept(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """Maintenance deletes dead letters past their retention, and only those."""
+    letters = [
+        dead_letters.DeadLetter(NOW - timedelta(days=age), "t", b"x", "invalid_json", (), "d")
+        for age in (100, 91, 89, 0)
+    ]
+    await dead_letters.store(db, letters)
+    settings = HubSettings(dead_letter_retention_days=90, partitions_ahead_days=1)
+    await maintenance.maintain_once(db, settings, now=NOW)
+    cursor = await db.execute("SELECT received_at FROM dead_letters ORDER BY received_at")
+    assert [row[0] for row in await cursor.fetchall()] == [
+        NOW - timedelta(days=89),
+        NOW,
+    ]
 
 
 async def test_rollup_counts_events_per_hour_and_kind(db: psycopg.AsyncConnection[object]) -> None:

@@ -1,4 +1,8 @@
-"""The dead-letter table: every refused message, with why, kept for people to look at."""
+"""The dead-letter table: every refused message, with why, kept for people to look at.
+
+Kept for a limited time (``TELECARE_DEAD_LETTER_RETENTION_DAYS``): a home unit stuck sending
+the same bad message would otherwise grow the table without end.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +49,9 @@ async def store(conn: AsyncConnection[object], letters: Sequence[DeadLetter]) ->
                 for letter in letters
             ],
         )
+
+
+async def expire(conn: AsyncConnection[object], before: datetime) -> int:
+    """Delete dead letters received before ``before``; return how many went."""
+    cursor = await conn.execute("DELETE FROM dead_letters WHERE received_at < %s", (before,))
+    return cursor.rowcount
