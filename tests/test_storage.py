@@ -147,10 +147,7 @@ async def test_old_dead_letters_are_deleted_and_recent_ones_kept(
     settings = HubSettings(dead_letter_retention_days=90, partitions_ahead_days=1)
     await maintenance.maintain_once(db, settings, now=NOW)
     cursor = await db.execute("SELECT received_at FROM dead_letters ORDER BY received_at")
-    assert [row[0] for row in await cursor.fetchall()] == [
-        NOW - timedelta(days=89),
-        NOW,
-    ]
+    assert await cursor.fetchall() == [(NOW - timedelta(days=89),), (NOW,)]
 
 
 async def test_rollup_counts_events_per_hour_and_kind(db: psycopg.AsyncConnection[object]) -> None:
