@@ -23,7 +23,7 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   ``acks_missing`` were not within ``ack_grace_s`` of the last publish,
   ``acks_duplicate`` were acked more than once;
 - ``broker_limit_per_s``: messages per second the broker delivered to one plain subscriber
-  (paho, QoS 1, ``receive_maximum`` like the hub's, acknowledging on arrival) while the same
+  (QoS 1, ``receive_maximum`` like the hub's, acknowledging on arrival) while the same
   publishers published as fast as they could for ``seconds``, before any hub was started;
 - ``copy_limit_per_s``: rows per second psycopg's COPY (``write_row``) puts straight into
   ``events`` in transactions of ``copy_chunk_rows`` rows (building the rows is not timed);
@@ -39,6 +39,11 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   the broker (private only), the hubs' database backends, the publishers, and the whole
   machine (``machine_cores`` cores); ``dead_letters``: messages the hubs refused (should be 0);
 - ``wall_s``: the whole run, services included.
+
+The publishers and the plain subscriber are :class:`telecare.mqtt_link.MqttLink` connections
+(MQTT 5 over the compiled ``mqtt5`` codec), one per process, each on its own event loop: a
+few microseconds of Python per message, so that the load generator is not what limits the
+figures.
 """
 
 from __future__ import annotations
@@ -59,7 +64,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
@@ -68,12 +72,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import paho.mqtt.client as paho
 import psutil
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -82,7 +82,8 @@ from hub.storage import homes as home_register
 from hub.storage import migrate, partitions
 from protocol import ROOT, Channel, EventBatch, EventKind, Motion, MotionEvent, encode, topic
 from telecare.logs import configure_logging
-from telecare.mqtt import parse_mqtt_url
+from telecare.mqtt import MqttOptions, parse_mqtt_url
+from telecare.mqtt_link import MAX_PACKET_ID, MqttLink
 from telecare.services import (
     ServiceError,
     broker_kind,
@@ -99,8 +100,6 @@ if TYPE_CHECKING:
     from multiprocessing.sharedctypes import Synchronized
     from multiprocessing.synchronize import Event as ProcessEvent
 
-    from paho.mqtt.reasoncodes import ReasonCode
-
 EVENTS_FILTER = f"{ROOT}/+/{Channel.EVENTS.value}"
 DISTRICT = "bench"
 DEVICE, LOCATION, MOTION_JSON = "pir-hall", "hall", '{"detected": true}'
@@ -115,9 +114,14 @@ SUBSCRIBER_RECEIVE_MAXIMUM = 4000
 """The plain subscriber asks for as many unacknowledged messages as the hub does by default."""
 
 CONNECT_TIMEOUT_S = 30.0
+KEEPALIVE_S = 30
 READY_TIMEOUT_S = 180.0
 """Publishers build their payloads before they say ready; a big phase takes a while."""
 PUBACK_TIMEOUT_S = 60.0
+WINDOW_POLL_S = 0.001
+START_POLL_S = 0.002
+"""How late a publisher may start after the others (the blast phase counts from the first)."""
+RELEASE_POLL_S = 0.05
 PHASE_TIMEOUT_S = 600.0
 STALL_S = 30.0
 """A phase fails when nothing moves for this long."""
@@ -171,124 +175,135 @@ def say(text: str) -> None:
     print(f"[bench.ingest {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-# --- MQTT clients (used in the child processes) -------------------------------------------
+# --- MQTT links (used in the child processes) ---------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class MqttTarget:
-    """Where the publishers and the plain subscriber connect."""
+    """Where the publishers and the plain subscriber connect, and as whom."""
 
-    host: str
-    port: int
-    username: str | None
+    url: str
+    username: str
     password: str | None
 
 
-def connect(
-    target: MqttTarget, client_id: str, *, window: int = 0, receive_maximum: int | None = None
-) -> paho.Client:
-    """A connected paho client (MQTT 5, clean start) with its network thread running."""
-    client = paho.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=paho.MQTTv5,
+async def connect(
+    target: MqttTarget, client_id: str, *, receive_maximum: int = MAX_PACKET_ID
+) -> MqttLink:
+    """An open MQTT 5 link (clean start) to ``target``."""
+    options = MqttOptions(
+        url=target.url,
+        password=target.password,
+        keepalive_s=KEEPALIVE_S,
+        timeout_s=CONNECT_TIMEOUT_S,
     )
-    if target.username:
-        client.username_pw_set(target.username, target.password)
-    if window:
-        client.max_inflight_messages_set(window)
-    connected = threading.Event()
-
-    def on_connect(
-        _client: paho.Client,
-        _userdata: object,
-        _flags: paho.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if not reason_code.is_failure:
-            connected.set()
-
-    client.on_connect = on_connect
-    properties = Properties(PacketTypes.CONNECT)
-    if receive_maximum is not None:
-        properties.ReceiveMaximum = receive_maximum
-    client.connect(target.host, target.port, keepalive=30, clean_start=True, properties=properties)
-    client.loop_start()
-    if not connected.wait(CONNECT_TIMEOUT_S):
-        client.loop_stop()
-        raise BenchError(f"{client_id}: no CONNACK from {target.host}:{target.port}")
-    return client
+    return await MqttLink.open(
+        options,
+        client_id=client_id,
+        username=target.username,
+        receive_maximum=receive_maximum,
+    )
 
 
-def disconnect(client: paho.Client) -> None:
-    """Say goodbye and stop the network thread."""
-    with contextlib.suppress(Exception):
-        client.disconnect()
-    client.loop_stop()
+async def subscribe(link: MqttLink, topic_filters: Sequence[str]) -> None:
+    """Subscribe (QoS 1) to ``topic_filters``, at most SUBSCRIBE_CHUNK per SUBSCRIBE."""
+    chunks = [
+        topic_filters[i : i + SUBSCRIBE_CHUNK]
+        for i in range(0, len(topic_filters), SUBSCRIBE_CHUNK)
+    ]
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            await asyncio.gather(*(link.subscribe(chunk, qos=1) for chunk in chunks))
+    except TimeoutError:
+        raise BenchError(f"no SUBACK in {CONNECT_TIMEOUT_S} s") from None
+
+
+async def wait_event(event: ProcessEvent, timeout_s: float, poll_s: float) -> bool:
+    """Whether ``event`` is set within ``timeout_s``.
+
+    Polled rather than waited for in a thread: the loop keeps serving the link meanwhile
+    (keepalive, receipts), and a thread blocked in ``wait`` would hold up the loop's shutdown
+    after an error, and with it the error's report.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not event.is_set():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(poll_s)
+    return True
 
 
 class Window:
-    """Publishes QoS 1 with at most ``size`` messages waiting for their PUBACK."""
+    """Publishes QoS 1 on a link with at most ``size`` messages waiting for their PUBACK."""
 
-    def __init__(self, client: paho.Client, size: int) -> None:
-        """Count PUBACKs of ``client``."""
-        self._client = client
-        self._free = threading.Semaphore(size)
+    def __init__(self, link: MqttLink, size: int) -> None:
+        """Publish on ``link``."""
+        self._link = link
+        self._size = size
         self.sent = 0
-        self.acked = 0
-        self.refused = 0
-        client.on_publish = self._on_publish
 
-    def _on_publish(
-        self,
-        _client: paho.Client,
-        _userdata: object,
-        _mid: int,
-        reason_code: ReasonCode,
-        _properties: Properties,
-    ) -> None:
-        if reason_code.is_failure:
-            self.refused += 1
-        self.acked += 1
-        self._free.release()
-
-    def publish(self, where: str, payload: bytes) -> None:
+    async def publish(self, where: str, payload: bytes) -> None:
         """Publish once fewer than ``size`` messages are unacknowledged."""
-        if not self._free.acquire(timeout=PUBACK_TIMEOUT_S):
-            raise BenchError(f"no PUBACK for {PUBACK_TIMEOUT_S} s")
-        info = self._client.publish(where, payload, qos=1)
-        if info.rc != paho.MQTT_ERR_SUCCESS:
-            raise BenchError(f"publish failed: {paho.error_string(info.rc)}")
+        if self._link.inflight >= self._size:
+            await self._room()
+        self._link.publish(where, payload, qos=1)
         self.sent += 1
 
-    def drain(self) -> None:
-        """Wait until every message sent has its PUBACK."""
+    async def _room(self) -> None:
+        # The link wakes nobody per PUBACK, so poll. A window's worth of PUBACKs takes tens of
+        # milliseconds to come back at these rates, so the window never runs dry meanwhile.
         deadline = time.monotonic() + PUBACK_TIMEOUT_S
-        while self.acked < self.sent:
+        while self._link.inflight >= self._size:
+            if not self._link.is_open:
+                await self._link.closed()  # raises, saying why
             if time.monotonic() > deadline:
-                raise BenchError(f"{self.sent - self.acked} PUBACKs missing")
-            time.sleep(0.005)
+                raise BenchError(f"no PUBACK for {PUBACK_TIMEOUT_S} s")
+            await asyncio.sleep(WINDOW_POLL_S)
+
+    async def drain(self) -> None:
+        """Wait until every message sent has its PUBACK.
+
+        Raises:
+            BenchError: PUBACKs are missing after PUBACK_TIMEOUT_S, or the broker refused
+                messages (they would never reach the hub, and the phase would stall).
+            LinkClosedError: the connection closed first.
+        """
+        try:
+            async with asyncio.timeout(PUBACK_TIMEOUT_S):
+                await self._link.drained()
+        except TimeoutError:
+            raise BenchError(f"{self._link.inflight} PUBACKs missing") from None
+        if not self._link.is_open:
+            await self._link.closed()
+        if self._link.refused_publishes:
+            raise BenchError(f"the broker refused {self._link.refused_publishes} messages")
 
 
 class AckTracker:
     """Publish times of events, and when the receipt naming each one arrived."""
 
-    def __init__(self) -> None:
-        """Nothing sent yet."""
+    def __init__(self, expected: int) -> None:
+        """Nothing sent yet; ``expected`` events will be."""
         self.sent: dict[str, float] = {}
         self.latency_s: dict[str, float] = {}
         self.duplicates = 0
         self.unknown = 0
-        self.subscribed = 0
+        self._expected = expected
+        self._all_acked = asyncio.Event()
 
-    def on_message(
-        self, _client: paho.Client, _userdata: object, message: paho.MQTTMessage
-    ) -> None:
+    async def follow(self, link: MqttLink) -> None:
+        """Note and acknowledge every receipt ``link`` receives, until cancelled."""
+        while True:
+            packets = await link.received()
+            now = time.perf_counter()
+            for packet in packets:
+                self.note(packet.payload, now)
+                link.ack(packet.packet_id)
+
+    def note(self, payload: bytes, now: float) -> None:
         """Note the first receipt of every event id the ack names."""
-        now = time.perf_counter()
         try:
-            committed = json.loads(message.payload)["committed"]
+            committed = json.loads(payload)["committed"]
         except (ValueError, KeyError, TypeError):
             self.unknown += 1
             return
@@ -300,31 +315,14 @@ class AckTracker:
                 self.duplicates += 1
             else:
                 self.latency_s[event_id] = now - sent_at
+        if len(self.latency_s) >= self._expected:
+            self._all_acked.set()
 
-    def on_subscribe(
-        self,
-        _client: paho.Client,
-        _userdata: object,
-        _mid: int,
-        reason_codes: list[ReasonCode],
-        _properties: Properties | None,
-    ) -> None:
-        """Count SUBACKs; a refused subscription fails the phase later (acks missing)."""
-        if not any(code.is_failure for code in reason_codes):
-            self.subscribed += 1
-
-    def subscribe(self, client: paho.Client, homes: Sequence[str]) -> None:
-        """Subscribe (QoS 1) to the acks of each of ``homes``, and wait for the SUBACKs."""
-        client.on_message = self.on_message
-        client.on_subscribe = self.on_subscribe
-        chunks = [homes[i : i + SUBSCRIBE_CHUNK] for i in range(0, len(homes), SUBSCRIBE_CHUNK)]
-        for chunk in chunks:
-            client.subscribe([(topic(home, Channel.ACKS), 1) for home in chunk])
-        deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        while self.subscribed < len(chunks):
-            if time.monotonic() > deadline:
-                raise BenchError(f"{len(chunks) - self.subscribed} ack subscriptions refused")
-            time.sleep(0.01)
+    async def wait(self, timeout_s: float) -> None:
+        """Wait until every expected event is acked, for at most ``timeout_s``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self._all_acked.wait()
 
 
 # --- Publisher and subscriber processes ---------------------------------------------------
@@ -380,68 +378,81 @@ def publisher(
     """Child process: build, connect, say ready, publish on ``start``, report, wait ``release``."""
     try:
         items = build_payloads(job)
-        client = connect(
-            job.target, f"bench-{job.phase}-{job.index}-{os.getpid()}", window=job.window
-        )
-        try:
-            tracker = AckTracker()
-            if job.mode == "paced":
-                tracker.subscribe(client, job.homes)
-            window = Window(client, job.window)
-            results.put(("ready", job.index, None))
-            if not start.wait(READY_TIMEOUT_S):
-                raise BenchError("no start signal")
-            if job.mode == "blast":
-                report = blast(window, items)
-            elif job.mode == "timed":
-                report = timed(window, items, job.seconds)
-            else:
-                report = paced(window, items, job.rate, tracker)
-            results.put(("done", job.index, report))
-            release.wait(PHASE_TIMEOUT_S)
-        finally:
-            disconnect(client)
+        asyncio.run(publish_job(job, items, results, start, release))
     except Exception:  # noqa: BLE001 - whatever went wrong, the parent must hear of it
         results.put(("error", job.index, traceback.format_exc()))
 
 
-def blast(window: Window, items: Sequence[tuple[str, bytes, str]]) -> Report:
+async def publish_job(
+    job: PublisherJob,
+    items: Sequence[tuple[str, bytes, str]],
+    results: Queue[Message],
+    start: ProcessEvent,
+    release: ProcessEvent,
+) -> None:
+    """What :func:`publisher` does once the payloads are built, on one link."""
+    link = await connect(job.target, f"bench-{job.phase}-{job.index}-{os.getpid()}")
+    try:
+        # In a task group, so that a reader that fails fails the phase.
+        async with asyncio.TaskGroup() as tasks:
+            tracker = AckTracker(len(items))
+            reading = None
+            if job.mode == "paced":
+                await subscribe(link, [topic(home, Channel.ACKS) for home in job.homes])
+                reading = tasks.create_task(tracker.follow(link))
+            window = Window(link, job.window)
+            results.put(("ready", job.index, None))
+            if not await wait_event(start, READY_TIMEOUT_S, START_POLL_S):
+                raise BenchError("no start signal")
+            if job.mode == "blast":
+                report = await blast(window, items)
+            elif job.mode == "timed":
+                report = await timed(window, items, job.seconds)
+            else:
+                report = await paced(window, items, job.rate, tracker)
+            results.put(("done", job.index, report))
+            await wait_event(release, PHASE_TIMEOUT_S, RELEASE_POLL_S)
+            if reading is not None:
+                reading.cancel()
+    finally:
+        await link.close()
+
+
+async def blast(window: Window, items: Sequence[tuple[str, bytes, str]]) -> Report:
     """Publish every item as fast as the window allows; wait for the PUBACKs."""
     first = time.monotonic()
     for where, payload, _ in items:
-        window.publish(where, payload)
-    window.drain()
+        await window.publish(where, payload)
+    await window.drain()
     return {"published": window.sent, "first": first, "done": time.monotonic()}
 
 
-def timed(window: Window, items: Sequence[tuple[str, bytes, str]], seconds: float) -> Report:
+async def timed(window: Window, items: Sequence[tuple[str, bytes, str]], seconds: float) -> Report:
     """Publish the items over and over, as fast as the window allows, for ``seconds``."""
     first = time.monotonic()
     deadline, n = first + seconds, 0
     while time.monotonic() < deadline:
         for _ in range(256):
             where, payload, _event_id = items[n % len(items)]
-            window.publish(where, payload)
+            await window.publish(where, payload)
             n += 1
-    window.drain()
+    await window.drain()
     return {"published": window.sent, "first": first, "done": time.monotonic()}
 
 
-def paced(
+async def paced(
     window: Window, items: Sequence[tuple[str, bytes, str]], rate: float, tracker: AckTracker
 ) -> Report:
     """Publish at ``rate`` per second, noting each publish time; wait for the acks."""
     first = time.perf_counter()
     for n, (where, payload, event_id) in enumerate(items):
-        delay = first + n / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
+        # Yield even when behind schedule: the link writes and reads only while we wait.
+        await asyncio.sleep(max(0.0, first + n / rate - time.perf_counter()))
         tracker.sent[event_id] = time.perf_counter()
-        window.publish(where, payload)
+        await window.publish(where, payload)
     last = time.perf_counter()
-    window.drain()
-    while len(tracker.latency_s) < len(items) and time.perf_counter() < last + ACK_GRACE_S:
-        time.sleep(0.02)
+    await window.drain()
+    await tracker.wait(last + ACK_GRACE_S - time.perf_counter())
     return {
         "published": window.sent,
         "rate": len(items) / (last - first) if last > first else 0.0,
@@ -461,33 +472,46 @@ def plain_subscriber(
 ) -> None:
     """Child process: count messages on every home's events topic, acknowledging each."""
     try:
-        client = connect(
-            target, f"bench-plain-{os.getpid()}", receive_maximum=SUBSCRIBER_RECEIVE_MAXIMUM
-        )
-        try:
-            count = 0
-
-            def on_message(_c: paho.Client, _u: object, _m: paho.MQTTMessage) -> None:
-                nonlocal count
-                count += 1
-                received.value = count
-                last_at.value = time.monotonic()
-
-            tracker = AckTracker()
-            client.on_message = on_message
-            client.on_subscribe = tracker.on_subscribe
-            client.subscribe(EVENTS_FILTER, qos=1)
-            deadline = time.monotonic() + CONNECT_TIMEOUT_S
-            while not tracker.subscribed:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"subscription to {EVENTS_FILTER} refused")
-                time.sleep(0.01)
-            results.put(("ready", -1, None))
-            release.wait(PHASE_TIMEOUT_S)
-        finally:
-            disconnect(client)
+        asyncio.run(count_deliveries(target, results, received, last_at, release))
     except Exception:  # noqa: BLE001 - whatever went wrong, the parent must hear of it
         results.put(("error", -1, traceback.format_exc()))
+
+
+async def count_deliveries(
+    target: MqttTarget,
+    results: Queue[Message],
+    received: Synchronized[int],
+    last_at: Synchronized[float],
+    release: ProcessEvent,
+) -> None:
+    """What :func:`plain_subscriber` does, on one link."""
+    link = await connect(
+        target, f"bench-plain-{os.getpid()}", receive_maximum=SUBSCRIBER_RECEIVE_MAXIMUM
+    )
+    try:
+        await subscribe(link, [EVENTS_FILTER])
+        async with asyncio.TaskGroup() as tasks:
+            counting = tasks.create_task(count_into(link, received, last_at))
+            results.put(("ready", -1, None))
+            await wait_event(release, PHASE_TIMEOUT_S, RELEASE_POLL_S)
+            counting.cancel()
+    finally:
+        await link.close()
+
+
+async def count_into(
+    link: MqttLink, received: Synchronized[int], last_at: Synchronized[float]
+) -> None:
+    """Acknowledge every message ``link`` receives and count it, until cancelled."""
+    count = 0
+    while True:
+        packets = await link.received()
+        for packet in packets:
+            link.ack(packet.packet_id)
+        count += len(packets)
+        # Once per batch: each shared value takes a lock between processes.
+        received.value = count
+        last_at.value = time.monotonic()
 
 
 class Crew:
@@ -625,8 +649,7 @@ def start_services(stack: contextlib.ExitStack, workdir: Path) -> Services:
         if endpoint.tls:
             raise BenchError("mqtts:// is not supported by this benchmark")
         target = MqttTarget(
-            endpoint.host,
-            endpoint.port,
+            external_mqtt,
             endpoint.username or "telecare-bench",
             os.environ.get("TELECARE_MQTT_PASSWORD"),
         )
@@ -636,7 +659,7 @@ def start_services(stack: contextlib.ExitStack, workdir: Path) -> Services:
         if broker_kind() != "mosquitto":
             raise BenchError("needs Mosquitto (MQTT 5 shared subscriptions) or TELECARE_MQTT_URL")
         port, broker_pid = start_mosquitto(stack, workdir)
-        target = MqttTarget("127.0.0.1", port, "telecare-bench", None)
+        target = MqttTarget(f"mqtt://127.0.0.1:{port}", "telecare-bench", None)
         hub_url = f"mqtt://telecare-hub@127.0.0.1:{port}"
         broker = {
             "kind": "mosquitto",
