@@ -153,7 +153,9 @@ class MqttLink(asyncio.Protocol):
             raise LinkRefusedError(f"connection refused: {connack.reason_code.name}")
         link.session_present = connack.session_present
         link._send_maximum = connack.receive_max
-        if options.keepalive_s > 0:
+        if connack.server_keep_alive is not None:  # the broker's word overrides ours
+            link._keepalive_s = connack.server_keep_alive
+        if link._keepalive_s > 0:
             link._keepalive = asyncio.create_task(link._keep_alive())
         return link
 
@@ -414,10 +416,14 @@ class MqttLink(asyncio.Protocol):
 
     async def _closed_or(self, waiter: asyncio.Future[T]) -> T:
         either: set[asyncio.Future[Any]] = {waiter, self._closed}
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        if waiter.done():
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Also when our caller is cancelled: no waiter task is left behind.
+            if not waiter.done():
+                waiter.cancel()
+        if not waiter.cancelled():
             return waiter.result()
-        waiter.cancel()
         raise self._closed.exception() or LinkClosedError("closed")
 
     async def _keep_alive(self) -> None:
