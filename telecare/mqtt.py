@@ -98,15 +98,13 @@ class MqttOptions:
     """How long to wait for the broker to answer a connect, subscribe or publish."""
 
 
-def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setting
+def make_client(
     options: MqttOptions,
     *,
     identifier: str,
     session_expiry_s: int = 0,
     username: str | None = None,
     will: aiomqtt.Will | None = None,
-    receive_maximum: int | None = None,
-    max_inflight: int | None = None,
 ) -> aiomqtt.Client:
     """Build (not connect) a client.
 
@@ -118,13 +116,6 @@ def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setti
             disconnect. On 3.1.1 any value above 0 means a persistent session.
         username: overrides the URL's user (a home unit's user is its home id).
         will: published by the broker if the connection dies.
-        receive_maximum: when set, the client acknowledges each QoS 1 message itself (with
-            :func:`settle`, after the message is safe) instead of on arrival, and the broker
-            sends at most this many unacknowledged messages (MQTT 5; on 3.1.1 the broker's
-            own in-flight limit applies). A process that stops mid-way then gets the
-            unacknowledged messages again, and a slow consumer slows the broker down.
-        max_inflight: most QoS 1 messages this client sends before their PUBACKs come back
-            (paho's default is 20; a hub sending thousands of receipts a second needs more).
 
     Raises:
         MqttUrlError: a password without a user name (the broker would never see it).
@@ -145,30 +136,14 @@ def make_client(  # noqa: PLR0913 - each option is a distinct MQTT connect setti
         "timeout": options.timeout_s,
         "will": will,
         "tls_context": ssl.create_default_context() if endpoint.tls else None,
-        "max_inflight_messages": max_inflight,
     }
     if options.protocol is MqttProtocol.V5:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = session_expiry_s
-        if receive_maximum is not None:
-            properties.ReceiveMaximum = receive_maximum
         client = aiomqtt.Client(**common, clean_start=not persistent, properties=properties)  # type: ignore[arg-type]
     else:
         client = aiomqtt.Client(**common, clean_session=not persistent)  # type: ignore[arg-type]
-    if receive_maximum is not None:
-        # aiomqtt does not expose paho's manual acknowledgement; it is paho's public API.
-        client._client.manual_ack_set(on=True)  # noqa: SLF001
     return client
-
-
-def settle(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-    """Acknowledge (PUBACK) a message received on a ``receive_maximum`` client.
-
-    Call it only for a message received on the client's current connection: after a
-    reconnect the broker sends unacknowledged messages again, with new packet ids.
-    """
-    if message.qos > 0:
-        client._client.ack(message.mid, message.qos)  # noqa: SLF001 - see make_client
 
 
 def shared_subscription(topic_filter: str, group: str, protocol: MqttProtocol) -> str:
@@ -192,23 +167,3 @@ def publish_properties(protocol: MqttProtocol, *, expiry_s: int | None) -> Prope
     properties = Properties(PacketTypes.PUBLISH)
     properties.MessageExpiryInterval = expiry_s
     return properties
-
-
-class PublishError(aiomqtt.MqttError):
-    """The client could not queue a message for sending (not connected, queue full)."""
-
-
-def publish_nowait(client: aiomqtt.Client, topic: str, payload: bytes, qos: int = 1) -> None:
-    """Queue a message for sending without waiting for the broker's PUBACK.
-
-    For messages whose loss is covered end to end (a receipt the home unit will ask for again
-    by resending), where waiting per message would cost more than it protects: aiomqtt's
-    ``publish`` tracks every outstanding call, which at thousands of receipts a second is most
-    of the work.
-
-    Raises:
-        PublishError: paho refused to queue it (for example, not connected).
-    """
-    info = client._client.publish(topic, payload, qos=qos)  # noqa: SLF001 - see make_client
-    if info.rc != 0:
-        raise PublishError(f"publish refused: {info.rc}")
