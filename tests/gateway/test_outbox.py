@@ -68,7 +68,7 @@ def test_events_and_seq_survive_a_kill(tmp_path: Path) -> None:
             outbox.add(Draft("pir-1", EventKind.MOTION, {{"detected": True}}, {TS!r}))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    killed = subprocess.run([sys.executable, "-c", script], check=False)  # noqa: S603
+    killed = subprocess.run([sys.executable, "-c", script], check=False)
     assert killed.returncode == -9
     outbox = Outbox(path, "home-1")
     assert [p.event.seq for p in outbox.pending()] == [1, 2, 3, 4, 5]
