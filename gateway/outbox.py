@@ -32,6 +32,7 @@ from protocol import Event, EventKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from datetime import datetime
     from pathlib import Path
 
 log = structlog.get_logger(__name__)
@@ -86,8 +87,8 @@ class Draft:
     device_id: str
     kind: EventKind
     value: dict[str, Any]
-    ts: str
-    """When the device saw it, RFC 3339 with an offset."""
+    ts: datetime
+    """When the device saw it (aware)."""
     location: str | None = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +17,7 @@ from protocol import EventKind
 if TYPE_CHECKING:
     from pathlib import Path
 
-TS = "2026-11-24T10:00:00+01:00"
+TS = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
 
 def motion(device: str = "pir-kitchen") -> Draft:
@@ -61,11 +62,12 @@ def test_events_and_seq_survive_a_kill(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     script = textwrap.dedent(f"""
         import os, signal
+        from datetime import UTC, datetime
         from gateway.outbox import Draft, Outbox
         from protocol import EventKind
         outbox = Outbox({str(path)!r}, "home-1")
         for n in range(5):
-            outbox.add(Draft("pir-1", EventKind.MOTION, {{"detected": True}}, {TS!r}))
+            outbox.add(Draft("pir-1", EventKind.MOTION, {{"detected": True}}, datetime.now(UTC)))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     killed = subprocess.run([sys.executable, "-c", script], check=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gateway.outbox import Draft, Outbox, Pending
@@ -11,7 +12,7 @@ from protocol import MAX_BATCH_EVENTS, EventBatch, EventKind
 if TYPE_CHECKING:
     from pathlib import Path
 
-TS = "2026-11-24T10:00:00Z"
+TS = datetime(2026, 11, 24, 10, tzinfo=UTC)
 
 
 def fill(tmp_path: Path, drafts: list[Draft]) -> list[Pending]:

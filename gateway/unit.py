@@ -1,0 +1,291 @@
+"""The home unit: outbox to hub over MQTT, acks back, heartbeats, status and commands.
+
+One broker connection per unit, as its home id (the MQTT username the broker's ACL confines
+to the home's own topics), with a persistent session so acks and commands sent while it was
+away are waiting when it returns. Its will sets the retained status to offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import aiomqtt
+import structlog
+
+from gateway.outbox import Draft
+from gateway.sending import SendPlan
+from protocol import (
+    Ack,
+    Channel,
+    CommandOutcome,
+    ConfigCommand,
+    Direction,
+    EventKind,
+    Heartbeat,
+    LocateCommand,
+    PowerSource,
+    Presence,
+    ProtocolError,
+    SelfTestCommand,
+    Status,
+    StatusReason,
+    decode_topic,
+    encode,
+    topic,
+)
+from telecare.mqtt import make_client
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Callable
+
+    from gateway.config import GatewaySettings
+    from gateway.outbox import Outbox
+    from protocol import Event
+
+log = structlog.get_logger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+"""The broker keeps a unit's acks and commands this long while it is away."""
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 60.0
+
+
+@dataclass
+class UnitState:
+    """What the unit shows and the simulator, tests and log can read."""
+
+    connected: bool = False
+    alarm_received: uuid.UUID | None = None
+    """The alarm the hub said it raised from our last alarm event ("alarm received")."""
+    last_alarm_event: uuid.UUID | None = None
+    last_alarm_at: float | None = None
+
+
+class HomeUnit:
+    """One home's unit. Feed it readings with :meth:`report`; :meth:`run` keeps it connected."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        outbox: Outbox,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """A unit for ``settings.home_id`` that sends what ``outbox`` holds."""
+        self._settings = settings
+        self._home_id = settings.home_id
+        self._outbox = outbox
+        self._clock = clock
+        self._started = clock()
+        self._plan = SendPlan(self._home_id)
+        self._wake = asyncio.Event()
+        self._heartbeat_s = settings.heartbeat_interval_s
+        self._cancel_window_s = settings.cancel_window_s
+        self._client: aiomqtt.Client | None = None
+        self._stopping = asyncio.Event()
+        self.state = UnitState()
+        self.sent: list[uuid.UUID] = []
+        """Every event id published, in order (resends included): the unit's send log."""
+
+    def report(self, draft: Draft) -> Event | None:
+        """Store a device reading in the outbox (durably) and have it sent.
+
+        A cancel press within the cancel window of an alarm names that alarm's event.
+        Returns the event, or None if the outbox's size policy dropped it.
+        """
+        if draft.kind == EventKind.CANCEL:
+            draft = self._cancel_of(draft)
+        event = self._outbox.add(draft)
+        if event is not None and event.kind.is_alarm_class and event.kind != EventKind.CANCEL:
+            self.state.last_alarm_event = event.event_id
+            self.state.last_alarm_at = self._clock()
+            self.state.alarm_received = None
+        self._wake.set()
+        return event
+
+    def _cancel_of(self, draft: Draft) -> Draft:
+        at, alarm = self.state.last_alarm_at, self.state.last_alarm_event
+        within = at is not None and self._clock() - at <= self._cancel_window_s
+        cancels = alarm if within else None
+        return Draft(draft.device_id, draft.kind, {"cancels": cancels}, draft.ts, draft.location)
+
+    async def run(self) -> None:
+        """Stay connected (reconnecting with backoff) until :meth:`stop`."""
+        delay = BACKOFF_FIRST_S
+        while not self._stopping.is_set():
+            try:
+                async with self._connect() as client:
+                    delay = BACKOFF_FIRST_S
+                    await self._session(client)
+            except aiomqtt.MqttError as err:
+                log.warning("gateway_connection_lost", home_id=self._home_id, error=str(err))
+            finally:
+                self._client = None
+                self.state.connected = False
+            if self._stopping.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay * (0.5 + random.random())):  # noqa: S311 - jitter
+                    await self._stopping.wait()
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def stop(self) -> None:
+        """Say offline (shutdown) and disconnect; unsent events stay in the outbox."""
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.publish(
+                    topic(self._home_id, Channel.STATUS),
+                    encode(self._status(Presence.OFFLINE, StatusReason.SHUTDOWN)),
+                    qos=1,
+                    retain=True,
+                )
+        self._stopping.set()
+
+    def _connect(self) -> aiomqtt.Client:
+        will = aiomqtt.Will(
+            topic(self._home_id, Channel.STATUS),
+            encode(self._status(Presence.OFFLINE, StatusReason.CONNECTION_LOST)),
+            qos=1,
+            retain=True,
+        )
+        return make_client(
+            self._settings.mqtt_options(),
+            identifier=f"unit-{self._home_id}",
+            username=self._home_id,
+            session_expiry_s=SESSION_EXPIRY_S,
+            will=will,
+        )
+
+    async def _session(self, client: aiomqtt.Client) -> None:
+        self._client = client
+        await client.subscribe(
+            [(topic(self._home_id, Channel.ACKS), 1), (topic(self._home_id, Channel.COMMANDS), 1)]
+        )
+        await client.publish(
+            topic(self._home_id, Channel.STATUS),
+            encode(self._status(Presence.ONLINE, StatusReason.CONNECTED)),
+            qos=1,
+            retain=True,
+        )
+        self.state.connected = True
+        log.info("gateway_connected", home_id=self._home_id, outbox_depth=self._outbox.depth)
+        self._plan.reconnected()
+        self._wake.set()
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        tasks = [
+            asyncio.ensure_future(self._send_forever(client)),
+            asyncio.ensure_future(self._heartbeat_forever(client)),
+            asyncio.ensure_future(self._receive_forever(client)),
+        ]
+        try:
+            done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in [stopping, *tasks]:
+                task.cancel()
+            await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        for task in tasks:
+            if task in done and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+
+    async def _send_forever(self, client: aiomqtt.Client) -> None:
+        while True:
+            now = self._clock()
+            for batch in self._plan.due(self._outbox.pending(), now):
+                await client.publish(topic(self._home_id, Channel.EVENTS), encode(batch), qos=1)
+                self.sent.extend(e.event_id for e in batch.events)
+                log.debug("gateway_sent", home_id=self._home_id, events=len(batch.events))
+            resend_at = self._plan.next_resend()
+            wait_s = None if resend_at is None else max(resend_at - self._clock(), 0.05)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s):
+                    await self._wake.wait()
+
+    async def _heartbeat_forever(self, client: aiomqtt.Client) -> None:
+        while True:
+            beat = Heartbeat(
+                home_id=self._home_id,
+                ts=datetime.now(UTC),
+                interval_s=self._heartbeat_s,
+                uptime_s=int(self._clock() - self._started),
+                power=PowerSource.MAINS,
+                outbox_depth=self._outbox.depth,
+                outbox_dropped=self._outbox.dropped,
+            )
+            await client.publish(topic(self._home_id, Channel.HEARTBEAT), encode(beat), qos=0)
+            await asyncio.sleep(self._heartbeat_s)
+
+    async def _receive_forever(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            try:
+                received = decode_topic(message.topic.value, payload, direction=Direction.DOWN)
+            except ProtocolError as err:
+                log.warning(
+                    "gateway_message_refused",
+                    home_id=self._home_id,
+                    topic=message.topic.value,
+                    reason=err.reason.value,
+                    detail=err.detail,
+                )
+                continue
+            if isinstance(received.message, Ack):
+                self._acknowledged(received.message)
+            elif isinstance(received.message, ConfigCommand | SelfTestCommand | LocateCommand):
+                self._command(received.message)
+
+    def _acknowledged(self, ack: Ack) -> None:
+        removed = self._outbox.acknowledge(ack.committed)
+        self._plan.acknowledged(ack.committed)
+        for alarm in ack.alarms:
+            if alarm.event_id == self.state.last_alarm_event:
+                self.state.alarm_received = alarm.alarm_id
+                log.info(
+                    "gateway_alarm_received",
+                    home_id=self._home_id,
+                    event_id=str(alarm.event_id),
+                    alarm_id=str(alarm.alarm_id),
+                )
+        log.debug("gateway_acked", home_id=self._home_id, removed=removed)
+        self._wake.set()
+
+    def _command(self, command: ConfigCommand | SelfTestCommand | LocateCommand) -> None:
+        outcome, detail = CommandOutcome.OK, None
+        if isinstance(command, ConfigCommand):
+            changes = command.settings
+            if changes.heartbeat_interval_s is not None:
+                self._heartbeat_s = changes.heartbeat_interval_s
+            if changes.cancel_window_s is not None:
+                self._cancel_window_s = changes.cancel_window_s
+            if changes.max_call_s is not None or changes.ice_servers is not None:
+                outcome, detail = CommandOutcome.UNSUPPORTED, "calls are not built yet"
+        elif isinstance(command, SelfTestCommand):
+            detail = f"outbox {self._outbox.depth} waiting, connected"
+        else:
+            outcome, detail = CommandOutcome.UNSUPPORTED, "this unit has no sounder"
+        log.info(
+            "gateway_command",
+            home_id=self._home_id,
+            command=command.name,
+            command_id=str(command.command_id),
+            outcome=outcome.value,
+        )
+        self.report(
+            Draft(
+                device_id="unit",
+                kind=EventKind.COMMAND_RESULT,
+                value={"command_id": command.command_id, "outcome": outcome, "detail": detail},
+                ts=datetime.now(UTC),
+            )
+        )
+
+    def _status(self, state: Presence, reason: StatusReason) -> Status:
+        return Status(home_id=self._home_id, state=state, reason=reason, ts=datetime.now(UTC))

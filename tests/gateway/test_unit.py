@@ -1,0 +1,271 @@
+"""The home unit against a real Mosquitto and the real hub on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import textwrap
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import pytest
+from fix_hub import register_homes
+
+from gateway.config import GatewaySettings
+from gateway.outbox import Draft, Outbox
+from gateway.unit import HomeUnit
+from protocol import Channel, ConfigCommand, EventKind, GatewayConfig, encode, topic
+from telecare.mqtt import make_client
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
+
+    from fix_hub import RunningHub
+
+    from telecare.services import Broker
+
+pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
+
+WAIT_S = 60
+
+
+async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
+    """Run a query on the hub's database."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()
+
+
+async def connected(unit: HomeUnit) -> None:
+    """Wait until ``unit`` holds a broker connection."""
+
+    async def check() -> bool:
+        return unit.state.connected
+
+    await until(check, "the unit to connect")
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until ``check`` holds, failing with ``what`` after WAIT_S."""
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while not await check():  # noqa: ASYNC110 - polling the database, not an event
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        pytest.fail(f"timed out waiting for {what}")
+
+
+def settings_for(broker_url: str, home_id: str, tmp_path: Path) -> GatewaySettings:
+    """A unit's settings for ``home_id`` on ``broker_url``."""
+    return GatewaySettings(
+        mqtt_url=broker_url,
+        home_id=home_id,
+        outbox_path=tmp_path / f"{home_id}.sqlite3",
+        heartbeat_interval_s=10,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(unit: HomeUnit) -> AsyncIterator[HomeUnit]:
+    """Run ``unit`` for the block, then stop it."""
+    task = asyncio.create_task(unit.run())
+    try:
+        yield unit
+    finally:
+        await unit.stop()
+        await asyncio.wait_for(task, WAIT_S)
+
+
+def reading(n: int, device: str = "pir-hall", ts: datetime | None = None) -> Draft:
+    """Movement number ``n``."""
+    return Draft(device, EventKind.MOTION, {"detected": n % 2 == 0}, ts or datetime.now(UTC))
+
+
+@pytest.mark.usefixtures("hub")
+async def test_events_are_stored_once_and_leave_the_outbox_when_acked(
+    mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path
+) -> None:
+    """Events reach the hub's table; acks empty the outbox; status and heartbeat show up."""
+    await register_homes(database_url, home_id)
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    outbox = Outbox(settings.outbox_path, home_id)
+    unit = HomeUnit(settings, outbox)
+    async with running(unit):
+        sent = [unit.report(reading(n)) for n in range(50)]
+        sent.append(
+            unit.report(
+                Draft("pendant", EventKind.PANIC_BUTTON, {"active": True}, datetime.now(UTC))
+            )
+        )
+
+        async def outbox_empty() -> bool:
+            return outbox.depth == 0
+
+        await until(outbox_empty, "the acks")
+        stored = await rows(
+            database_url, "SELECT event_id FROM events WHERE home_id = %s ORDER BY seq", home_id
+        )
+        assert [r[0] for r in stored] == [e.event_id for e in sent if e]
+
+        async def presence_seen() -> bool:
+            found = await rows(
+                database_url,
+                "SELECT online, outbox_depth FROM presence WHERE home_id = %s",
+                home_id,
+            )
+            return bool(found) and found[0][0] is True and found[0][1] is not None
+
+        await until(presence_seen, "status and heartbeat in presence")
+
+    async def said_goodbye() -> bool:
+        found = await rows(
+            database_url, "SELECT online, status_reason FROM presence WHERE home_id = %s", home_id
+        )
+        return found == [(False, "shutdown")]
+
+    await until(said_goodbye, "the offline status after a clean stop")
+
+
+async def test_a_config_push_is_applied_and_answered(
+    hub: RunningHub, mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path
+) -> None:
+    """A config command changes the unit and comes back as a command_result event."""
+    await register_homes(database_url, home_id)
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    unit = HomeUnit(settings, Outbox(settings.outbox_path, home_id))
+    command = ConfigCommand(
+        home_id=home_id,
+        command_id=uuid.uuid4(),
+        ts=datetime.now(UTC),
+        name="config",
+        settings=GatewayConfig(cancel_window_s=90),
+    )
+    async with running(unit):
+        await connected(unit)
+        async with make_client(hub.settings.mqtt_options(), identifier=f"{home_id}-ops") as ops:
+            await ops.publish(topic(home_id, Channel.COMMANDS), encode(command), qos=1)
+
+        async def answered() -> bool:
+            found = await rows(
+                database_url,
+                "SELECT value FROM events WHERE home_id = %s AND kind = 'command_result'",
+                home_id,
+            )
+            return bool(found)
+
+        await until(answered, "the command result")
+    (value,) = (await rows(database_url, "SELECT value FROM events WHERE kind = 'command_result'"))[
+        0
+    ]
+    assert value["command_id"] == str(command.command_id)
+    assert value["outcome"] == "ok"
+
+
+@pytest.mark.usefixtures("hub")
+async def test_a_killed_unit_resends_exactly_what_was_not_acked(
+    mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path
+) -> None:
+    """SIGKILL mid-stream, restart: the unacked events, and only those, go again; once each."""
+    await register_homes(database_url, home_id)
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    total = 3000
+    script = textwrap.dedent(f"""
+        import asyncio
+        from datetime import UTC, datetime
+        from gateway.config import GatewaySettings
+        from gateway.outbox import Draft, Outbox
+        from gateway.unit import HomeUnit
+        from protocol import EventKind
+
+        async def main():
+            settings = GatewaySettings.model_validate_json({settings.model_dump_json()!r})
+            unit = HomeUnit(settings, Outbox(settings.outbox_path, settings.home_id))
+            runner = asyncio.create_task(unit.run())
+            for n in range({total}):
+                unit.report(Draft("pir-hall", EventKind.MOTION, {{"detected": True}},
+                                  datetime.now(UTC)))
+                if n % 50 == 0:
+                    await asyncio.sleep(0.005)
+            await runner
+
+        asyncio.run(main())
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script])  # noqa: ASYNC220 - killed below
+
+    async def some_stored() -> bool:
+        found = await rows(database_url, "SELECT count(*) FROM events WHERE home_id = %s", home_id)
+        return int(found[0][0]) > 500
+
+    try:
+        await until(some_stored, "the first events")
+    finally:
+        child.kill()
+        child.wait(30)
+    outbox = Outbox(settings.outbox_path, home_id)
+    unacked = {p.event.event_id for p in outbox.pending()}
+    created = outbox.pending()[-1].event.seq if unacked else 0
+    assert len(unacked) > 0
+    unit = HomeUnit(settings, outbox)
+    async with running(unit):
+
+        async def outbox_empty() -> bool:
+            return outbox.depth == 0
+
+        await until(outbox_empty, "the resent events' acks")
+    assert set(unit.sent) == unacked
+    assert len(unit.sent) == len(unacked)
+    counts = await rows(
+        database_url,
+        "SELECT count(*), count(DISTINCT event_id), max(seq) FROM events WHERE home_id = %s",
+        home_id,
+    )
+    assert counts == [(created, created, created)]
+
+
+async def test_ten_minutes_without_the_broker_lose_nothing_and_keep_order(
+    start_broker: Callable[[], Broker],
+    start_hub: Callable[..., Awaitable[RunningHub]],
+    database_url: str,
+    home_id: str,
+    tmp_path: Path,
+) -> None:
+    """Cut off for ten (simulated) minutes: every event arrives, its time kept, in order."""
+    broker = start_broker()
+    await start_hub(mqtt_url=f"mqtt://telecare-hub@127.0.0.1:{broker.port}")
+    await register_homes(database_url, home_id)
+    settings = settings_for(broker.url, home_id, tmp_path)
+    outbox = Outbox(settings.outbox_path, home_id)
+    unit = HomeUnit(settings, outbox)
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    async with running(unit):
+        await connected(unit)
+        broker.stop()
+        # Ten minutes of a home's life while the broker is away: a reading every 5 s from
+        # three devices, stamped with the time each happened.
+        for n in range(120):
+            unit.report(reading(n, f"pir-{n % 3}", start + timedelta(seconds=5 * n)))
+        await asyncio.sleep(1)
+        assert outbox.depth == 120
+        broker.start(keep_port=True)
+
+        async def outbox_empty() -> bool:
+            return outbox.depth == 0
+
+        await until(outbox_empty, "the backlog's acks")
+    stored = await rows(
+        database_url,
+        "SELECT device_id, seq, ts FROM events WHERE home_id = %s ORDER BY received_at, seq",
+        home_id,
+    )
+    assert len(stored) == 120
+    assert sorted(ts for _, _, ts in stored) == [
+        start + timedelta(seconds=5 * n) for n in range(120)
+    ]
+    for device in ("pir-0", "pir-1", "pir-2"):
+        seqs = [seq for d, seq, _ in stored if d == device]
+        assert seqs == sorted(seqs)
