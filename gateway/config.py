@@ -18,8 +18,22 @@ class GatewaySettings(CommonSettings):
         default=Path("gateway-outbox.sqlite3"),
         description="SQLite file holding events until the hub acknowledges them.",
     )
+    outbox_capacity: int = Field(
+        default=100_000,
+        ge=100,
+        description="Events kept before the size policy drops telemetry (never alarms).",
+    )
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
     cancel_window_s: int = Field(default=30, ge=0, le=600)
+    zigbee2mqtt_device_map: Path | None = Field(
+        default=None,
+        description="TOML map of Zigbee2MQTT friendly names to devices; unset, no Zigbee.",
+    )
+    zigbee2mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="The home's local broker, where Zigbee2MQTT publishes.",
+    )
+    zigbee2mqtt_base_topic: str = Field(default="zigbee2mqtt", pattern=r"^[^#+\x00]{1,200}$")
 
     @field_validator("home_id")
     @classmethod

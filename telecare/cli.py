@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 import psycopg
 from aiohttp import web
 
+from gateway.config import GatewaySettings
+from gateway.process import adapters_for, run_gateway
 from hub.app import create_app
 from hub.config import HubSettings
 from hub.storage import homes, migrate
@@ -85,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     hub.set_defaults(run=_hub)
+
+    gateway = commands.add_parser(
+        "gateway",
+        help="run a home unit: devices to outbox to hub, acks, heartbeats, commands",
+        description=(
+            "Run one home's unit until SIGTERM or Ctrl-C. Events wait in the SQLite outbox "
+            "(TELECARE_OUTBOX_PATH) until the hub acknowledges them. Devices come from "
+            "Zigbee2MQTT when TELECARE_ZIGBEE2MQTT_DEVICE_MAP names a device map file; the "
+            "home id is TELECARE_HOME_ID, also the broker user name."
+        ),
+    )
+    gateway.set_defaults(run=_gateway)
 
     db = commands.add_parser("db", help="the hub's database", description="The hub's database.")
     db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -173,6 +188,26 @@ def _hub(_args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    return EXIT_OK
+
+
+def _gateway(_args: argparse.Namespace) -> int:
+    settings = GatewaySettings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        adapters = adapters_for(settings)
+    except (OSError, ValueError) as err:
+        sys.stderr.write(f"telecare gateway: {err}\n")
+        return EXIT_USAGE
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_gateway(settings, adapters, stop)
+
+    asyncio.run(run())
     return EXIT_OK
 
 
