@@ -1,0 +1,223 @@
+"""A simulated home: its devices, what they report as its person lives, and incidents.
+
+Pure: readings are computed from the person's plan for any stretch of time, so the same home
+gives the same readings whether it runs live, fast or as history (backfill).
+
+Devices: a pendant (panic button and fall detector), a PIR per room, a front door contact, a
+bed pad, a smoke detector and a room thermometer.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from device_sim.people import Person, Place, Stay, day_plan
+from gateway.outbox import Draft
+from protocol import EventKind
+
+PENDANT = "pendant"
+DOOR = "door-front"
+BED = "bed-pad"
+SMOKE = "smoke-hall"
+THERMOMETER = "thermo-living"
+TEMPERATURE_EVERY = timedelta(minutes=30)
+DOOR_CLOSES_AFTER = timedelta(seconds=30)
+STAY_TAIL = timedelta(minutes=1)
+
+
+def pir(room: Place) -> str:
+    """The motion sensor of ``room``."""
+    return f"pir-{room.value}"
+
+
+class IncidentKind(StrEnum):
+    """What can be made to happen in a home."""
+
+    PANIC = "panic"
+    FALL = "fall"
+    """A fall the pendant detects, without a press."""
+    FALL_WITH_PRESS = "fall_with_press"
+    UNWELL = "unwell"
+    """No activity: the person sits without moving for the incident's duration."""
+    NIGHT_WANDERING = "night_wandering"
+    LATE_RISE = "late_rise"
+    """Still in bed, not moving, for the incident's duration."""
+    SMOKE = "smoke"
+    LOW_BATTERY = "low_battery"
+    UNIT_OFFLINE = "unit_offline"
+    """The home unit loses its connection (the runner acts on it; no reading)."""
+    MAINS_LOSS = "mains_loss"
+
+
+DEFAULT_DURATION = {
+    IncidentKind.FALL: timedelta(hours=6),
+    IncidentKind.FALL_WITH_PRESS: timedelta(hours=6),
+    IncidentKind.UNWELL: timedelta(hours=5),
+    IncidentKind.LATE_RISE: timedelta(hours=3),
+    IncidentKind.UNIT_OFFLINE: timedelta(minutes=10),
+    IncidentKind.MAINS_LOSS: timedelta(minutes=30),
+    IncidentKind.NIGHT_WANDERING: timedelta(minutes=20),
+}
+"""How long an incident lasts unless told (others are a single moment)."""
+
+QUIET_KINDS = {
+    IncidentKind.FALL,
+    IncidentKind.FALL_WITH_PRESS,
+    IncidentKind.UNWELL,
+    IncidentKind.LATE_RISE,
+}
+"""Incidents during which the person's routine makes no readings."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """Something made to happen at ``at`` for ``duration``."""
+
+    kind: IncidentKind
+    at: datetime
+    duration: timedelta = timedelta(0)
+
+    @property
+    def end(self) -> datetime:
+        """When it is over."""
+        return self.at + self.duration
+
+
+@dataclass
+class SimHome:
+    """One home, its person and its incidents."""
+
+    home_id: str
+    person: Person
+    seed: int
+    tz: tzinfo = UTC
+    incidents: list[Incident] = field(default_factory=list)
+
+    def add_incident(
+        self, kind: IncidentKind, at: datetime, duration: timedelta | None = None
+    ) -> Incident:
+        """Make ``kind`` happen at ``at`` (for its default duration unless given)."""
+        incident = Incident(
+            kind, at, DEFAULT_DURATION.get(kind, timedelta(0)) if duration is None else duration
+        )
+        self.incidents.append(incident)
+        return incident
+
+    def readings(self, start: datetime, end: datetime) -> list[Draft]:
+        """Every reading with ``start <= ts < end``, in time order."""
+        drafts = [d for d in self._routine(start, end) if not self._quiet(d.ts)]
+        drafts += self._temperatures(start, end)
+        for incident in self.incidents:
+            drafts += [d for d in _incident_readings(incident) if start <= d.ts < end]
+        drafts.sort(key=lambda d: d.ts)
+        return drafts
+
+    def stays(self, start: datetime, end: datetime) -> list[Stay]:
+        """The person's stays that overlap ``start``..``end`` (or end just before it)."""
+        first = (start - timedelta(days=1)).astimezone(self.tz).date()
+        last = end.astimezone(self.tz).date()
+        stays: list[Stay] = []
+        day = first
+        while day <= last:
+            stays += [
+                s
+                for s in day_plan(self.person, day, self.tz, self.seed)
+                # A stay's last reading (the door closing) comes just after it ends.
+                if s.end + STAY_TAIL > start and s.start < end
+            ]
+            day += timedelta(days=1)
+        return stays
+
+    def _quiet(self, ts: datetime) -> bool:
+        return any(i.kind in QUIET_KINDS and i.at <= ts < i.end for i in self.incidents)
+
+    def _routine(self, start: datetime, end: datetime) -> list[Draft]:
+        drafts: list[Draft] = []
+        for stay in self.stays(start, end):
+            drafts += [d for d in self._stay_readings(stay) if start <= d.ts < end]
+        return drafts
+
+    def _stay_readings(self, stay: Stay) -> list[Draft]:
+        rng = random.Random(f"{self.seed}:{self.home_id}:{stay.start.isoformat()}")  # noqa: S311 - simulation
+        if stay.place is Place.OUT:
+            return [
+                _door(stay.start, opened=True),
+                _door(stay.start + DOOR_CLOSES_AFTER, opened=False),
+                _door(stay.end, opened=True),
+                _door(stay.end + DOOR_CLOSES_AFTER, opened=False),
+            ]
+        if stay.place is Place.BED:
+            return [
+                Draft(BED, EventKind.BED, {"occupied": True}, stay.start, Place.BEDROOM.value),
+                Draft(BED, EventKind.BED, {"occupied": False}, stay.end, Place.BEDROOM.value),
+            ]
+        drafts = []
+        moment = stay.start
+        while moment < stay.end:
+            drafts.append(_motion(stay.place, moment))
+            moment += timedelta(minutes=rng.uniform(4, 15))
+        return drafts
+
+    def _temperatures(self, start: datetime, end: datetime) -> list[Draft]:
+        epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        steps = math.ceil((start - epoch) / TEMPERATURE_EVERY)
+        moment = epoch + steps * TEMPERATURE_EVERY
+        drafts = []
+        while moment < end:
+            hour = moment.astimezone(self.tz).hour + moment.minute / 60
+            rng = random.Random(f"{self.seed}:{self.home_id}:{moment.isoformat()}:t")  # noqa: S311 - simulation
+            celsius = 20.5 + 1.5 * math.sin(2 * math.pi * (hour - 9) / 24) + rng.gauss(0, 0.2)
+            drafts.append(
+                Draft(
+                    THERMOMETER,
+                    EventKind.TEMPERATURE,
+                    {"celsius": round(celsius, 1)},
+                    moment,
+                    Place.LIVING.value,
+                )
+            )
+            moment += TEMPERATURE_EVERY
+        return drafts
+
+
+def _motion(room: Place, ts: datetime) -> Draft:
+    return Draft(pir(room), EventKind.MOTION, {"detected": True}, ts, room.value)
+
+
+def _door(ts: datetime, *, opened: bool) -> Draft:
+    return Draft(DOOR, EventKind.DOOR, {"open": opened}, ts, Place.HALL.value)
+
+
+def _incident_readings(incident: Incident) -> list[Draft]:  # noqa: PLR0911 - one case per kind
+    at, kind = incident.at, incident.kind
+    if kind is IncidentKind.PANIC:
+        return [Draft(PENDANT, EventKind.PANIC_BUTTON, {"active": True}, at)]
+    if kind is IncidentKind.FALL:
+        return [Draft(PENDANT, EventKind.FALL, {"active": True}, at)]
+    if kind is IncidentKind.FALL_WITH_PRESS:
+        return [
+            Draft(PENDANT, EventKind.FALL, {"active": True}, at),
+            Draft(PENDANT, EventKind.PANIC_BUTTON, {"active": True}, at + timedelta(seconds=20)),
+        ]
+    if kind is IncidentKind.NIGHT_WANDERING:
+        return [
+            Draft(BED, EventKind.BED, {"occupied": False}, at, Place.BEDROOM.value),
+            _motion(Place.HALL, at + timedelta(minutes=1)),
+            _door(at + timedelta(minutes=2), opened=True),
+            _door(at + timedelta(minutes=2) + DOOR_CLOSES_AFTER, opened=False),
+            _motion(Place.HALL, incident.end),
+        ]
+    if kind is IncidentKind.SMOKE:
+        return [Draft(SMOKE, EventKind.SMOKE, {"active": True}, at, Place.HALL.value)]
+    if kind is IncidentKind.LOW_BATTERY:
+        return [Draft(pir(Place.KITCHEN), EventKind.BATTERY_LOW, {"low": True, "percent": 8}, at)]
+    if kind is IncidentKind.MAINS_LOSS:
+        return [
+            Draft("unit", EventKind.MAINS_POWER, {"on": False}, at),
+            Draft("unit", EventKind.MAINS_POWER, {"on": True}, incident.end),
+        ]
+    return []  # quiet incidents act by silence; unit_offline is the runner's

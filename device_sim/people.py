@@ -1,0 +1,146 @@
+"""Simulated people: daily routines with variation between days and between people.
+
+Pure and seeded: the same seed gives the same people and the same days, so a run can be
+repeated exactly. A day is a list of :class:`Stay` (where the person is, from when to when):
+asleep in bed with a trip or two to the bathroom, up around their usual time, bathroom,
+breakfast, the living room, often an outing, meals, and to bed around their usual bedtime.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+
+class Place(StrEnum):
+    """Where a person can be."""
+
+    BED = "bed"
+    """In bed in the bedroom (the bed pad is occupied)."""
+    BEDROOM = "bedroom"
+    BATHROOM = "bathroom"
+    KITCHEN = "kitchen"
+    LIVING = "living"
+    HALL = "hall"
+    OUT = "out"
+    """Out of the home (the front door opened on the way)."""
+
+
+ROOMS = (Place.BEDROOM, Place.BATHROOM, Place.KITCHEN, Place.LIVING, Place.HALL)
+"""The rooms with a motion sensor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One person's habits (minutes after midnight, local time)."""
+
+    name: str
+    wake_min: int
+    bed_min: int
+    jitter_min: int
+    """How much their times vary from day to day (one standard deviation)."""
+    night_trips: float
+    """Bathroom trips on an average night."""
+    outing_chance: float
+    """Chance of going out on a given day."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """The person is at ``place`` from ``start`` until ``end``."""
+
+    place: Place
+    start: datetime
+    end: datetime
+
+
+NAMES = ("Anna", "Bruno", "Carla", "Dario", "Elena", "Franco", "Giulia", "Luigi", "Maria", "Pia")
+
+
+def person(index: int, seed: int) -> Person:
+    """The ``index``-th simulated person of a run seeded with ``seed``."""
+    rng = random.Random(f"{seed}:person:{index}")  # noqa: S311 - a simulation, not secrets
+    return Person(
+        name=f"{rng.choice(NAMES)} {index}",
+        wake_min=int(rng.gauss(7 * 60, 45)),
+        bed_min=int(rng.gauss(22 * 60 + 15, 40)),
+        jitter_min=rng.randint(10, 35),
+        night_trips=rng.uniform(0.3, 2.0),
+        outing_chance=rng.uniform(0.3, 0.85),
+    )
+
+
+def day_plan(who: Person, day: date, tz: tzinfo, seed: int) -> list[Stay]:
+    """Where ``who`` is from the start of ``day``'s wake-up until the next morning's.
+
+    The plan covers one waking day and the night after it, so consecutive days join up.
+    """
+    rng = random.Random(f"{seed}:{who.name}:{day.isoformat()}")  # noqa: S311 - simulation
+    midnight = datetime.combine(day, time(0), tz)
+
+    def at(minutes: float) -> datetime:
+        return midnight + timedelta(minutes=minutes)
+
+    wake = wake_minutes(who, day, seed)
+    bed = who.bed_min + rng.gauss(0, who.jitter_min)
+    stays: list[Stay] = []
+    now = wake
+
+    def stay(place: Place, minutes: float) -> None:
+        nonlocal now
+        minutes = max(minutes, 1.0)
+        stays.append(Stay(place, at(now), at(now + minutes)))
+        now += minutes
+
+    stay(Place.BEDROOM, rng.uniform(3, 10))
+    stay(Place.BATHROOM, rng.uniform(8, 25))
+    stay(Place.KITCHEN, rng.uniform(20, 45))  # breakfast
+    stay(Place.LIVING, rng.uniform(40, 120))
+    if rng.random() < who.outing_chance:
+        stay(Place.HALL, rng.uniform(2, 6))
+        stay(Place.OUT, rng.uniform(45, 180))
+        stay(Place.HALL, rng.uniform(2, 6))
+    lunch = 12.5 * 60 + rng.gauss(0, 20)
+    if now < lunch:
+        stay(Place.LIVING, lunch - now)
+    stay(Place.KITCHEN, rng.uniform(30, 60))
+    stay(Place.LIVING, rng.uniform(60, 150))  # a rest, the television
+    if rng.random() < 0.5:
+        stay(Place.BATHROOM, rng.uniform(3, 10))
+    dinner = 19 * 60 + rng.gauss(0, 25)
+    if now < dinner:
+        stay(Place.LIVING, dinner - now)
+    stay(Place.KITCHEN, rng.uniform(30, 55))
+    if now < bed - 15:
+        stay(Place.LIVING, bed - 15 - now)
+    stay(Place.BATHROOM, rng.uniform(5, 15))
+    next_wake = 24 * 60 + wake_minutes(who, day + timedelta(days=1), seed)
+    trips = _poisson(rng, who.night_trips)
+    trip_times = sorted(rng.uniform(now + 60, next_wake - 30) for _ in range(trips))
+    for trip in trip_times:
+        if trip > now:
+            stay(Place.BED, trip - now)
+            stay(Place.BATHROOM, rng.uniform(3, 8))
+    stay(Place.BED, next_wake - now)
+    return stays
+
+
+def wake_minutes(who: Person, day: date, seed: int) -> float:
+    """When ``who`` gets up on ``day``, in minutes after midnight.
+
+    One value per day, so that a day's plan ends where the next one starts.
+    """
+    rng = random.Random(f"{seed}:{who.name}:{day.isoformat()}:wake")  # noqa: S311 - simulation
+    return who.wake_min + rng.gauss(0, who.jitter_min)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method; means here are about 1, so it stops at once.
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
