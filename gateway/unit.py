@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,6 +91,8 @@ class HomeUnit:
         self._cancel_window_s = settings.cancel_window_s
         self._client: aiomqtt.Client | None = None
         self._stopping = asyncio.Event()
+        self._away_until = 0.0
+        self._connected_at = datetime.now(UTC)
         self.state = UnitState()
         self.sent: list[uuid.UUID] = []
         """Every event id published, in order (resends included): the unit's send log."""
@@ -120,6 +123,12 @@ class HomeUnit:
         """Stay connected (reconnecting with backoff) until :meth:`stop`."""
         delay = BACKOFF_FIRST_S
         while not self._stopping.is_set():
+            away_s = self._away_until - self._clock()
+            if away_s > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(away_s):
+                        await self._stopping.wait()
+                continue
             try:
                 async with self._connect() as client:
                     delay = BACKOFF_FIRST_S
@@ -136,6 +145,19 @@ class HomeUnit:
                     await self._stopping.wait()
             delay = min(delay * 2, BACKOFF_MAX_S)
 
+    def cut_connection(self, seconds: float) -> None:
+        """Lose the broker connection as a cut cable would, and stay away for ``seconds``.
+
+        The broker then publishes the unit's will; events meanwhile wait in the outbox.
+        """
+        self._away_until = self._clock() + seconds
+        client = self._client
+        if client is not None:
+            sock = client._client.socket()  # noqa: SLF001 - paho's socket: no API drops it rudely
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
     async def stop(self) -> None:
         """Say offline (shutdown) and disconnect; unsent events stay in the outbox."""
         client = self._client
@@ -150,9 +172,14 @@ class HomeUnit:
         self._stopping.set()
 
     def _connect(self) -> aiomqtt.Client:
+        # The will and the "online" that follows carry the same time, the connect time: the
+        # hub keeps the newer status, and on a tie the later one to arrive, which is the will.
+        self._connected_at = datetime.now(UTC)
         will = aiomqtt.Will(
             topic(self._home_id, Channel.STATUS),
-            encode(self._status(Presence.OFFLINE, StatusReason.CONNECTION_LOST)),
+            encode(
+                self._status(Presence.OFFLINE, StatusReason.CONNECTION_LOST, self._connected_at)
+            ),
             qos=1,
             retain=True,
         )
@@ -171,7 +198,7 @@ class HomeUnit:
         )
         await client.publish(
             topic(self._home_id, Channel.STATUS),
-            encode(self._status(Presence.ONLINE, StatusReason.CONNECTED)),
+            encode(self._status(Presence.ONLINE, StatusReason.CONNECTED, self._connected_at)),
             qos=1,
             retain=True,
         )
@@ -287,5 +314,5 @@ class HomeUnit:
             )
         )
 
-    def _status(self, state: Presence, reason: StatusReason) -> Status:
-        return Status(home_id=self._home_id, state=state, reason=reason, ts=datetime.now(UTC))
+    def _status(self, state: Presence, reason: StatusReason, ts: datetime | None = None) -> Status:
+        return Status(home_id=self._home_id, state=state, reason=reason, ts=ts or datetime.now(UTC))

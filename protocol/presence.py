@@ -69,7 +69,9 @@ class Status(WireModel):
     The home unit publishes ``online`` when it connects and ``offline``/``shutdown`` before a
     clean stop; it registers ``offline``/``connection_lost`` as its MQTT will, so the broker
     publishes that when the connection dies. The will is written at connect time, so its
-    ``ts`` is the connect time; the hub keeps its own receive time beside it.
+    ``ts`` is the connect time; the unit stamps the ``online`` it publishes after connecting
+    with that same time. The hub keeps the status with the newest ``ts``, and of equal ones
+    the last to arrive, which is the will. It keeps its own receive time beside it.
     """
 
     home_id: HomeId
