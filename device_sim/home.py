@@ -9,10 +9,11 @@ bed pad, a smoke detector and a room thermometer.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from device_sim.people import Person, Place, Stay, day_plan
@@ -26,12 +27,15 @@ SMOKE = "smoke-hall"
 THERMOMETER = "thermo-living"
 TEMPERATURE_EVERY = timedelta(minutes=30)
 DOOR_CLOSES_AFTER = timedelta(seconds=30)
-STAY_TAIL = timedelta(minutes=1)
+DAYS_CACHED = 4
 
 
 def pir(room: Place) -> str:
     """The motion sensor of ``room``."""
-    return f"pir-{room.value}"
+    return _PIRS[room]
+
+
+_PIRS = {room: f"pir-{room.value}" for room in Place}
 
 
 class IncidentKind(StrEnum):
@@ -96,6 +100,9 @@ class SimHome:
     seed: int
     tz: tzinfo = UTC
     incidents: list[Incident] = field(default_factory=list)
+    _days: dict[date, tuple[list[datetime], list[Draft]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add_incident(
         self, kind: IncidentKind, at: datetime, duration: timedelta | None = None
@@ -116,51 +123,36 @@ class SimHome:
         drafts.sort(key=lambda d: d.ts)
         return drafts
 
-    def stays(self, start: datetime, end: datetime) -> list[Stay]:
-        """The person's stays that overlap ``start``..``end`` (or end just before it)."""
-        first = (start - timedelta(days=1)).astimezone(self.tz).date()
-        last = end.astimezone(self.tz).date()
-        stays: list[Stay] = []
-        day = first
-        while day <= last:
-            stays += [
-                s
-                for s in day_plan(self.person, day, self.tz, self.seed)
-                # A stay's last reading (the door closing) comes just after it ends.
-                if s.end + STAY_TAIL > start and s.start < end
-            ]
-            day += timedelta(days=1)
-        return stays
-
     def _quiet(self, ts: datetime) -> bool:
         return any(i.kind in QUIET_KINDS and i.at <= ts < i.end for i in self.incidents)
 
     def _routine(self, start: datetime, end: datetime) -> list[Draft]:
+        # Each day's readings are worked out once and searched by time: a live run asks for
+        # a fraction of a second of every home several times a second.
         drafts: list[Draft] = []
-        for stay in self.stays(start, end):
-            drafts += [d for d in self._stay_readings(stay) if start <= d.ts < end]
+        day = (start - timedelta(days=1)).astimezone(self.tz).date()
+        last = end.astimezone(self.tz).date()
+        while day <= last:
+            times, day_drafts = self._day_readings(day)
+            drafts += day_drafts[bisect.bisect_left(times, start) : bisect.bisect_left(times, end)]
+            day += timedelta(days=1)
         return drafts
 
-    def _stay_readings(self, stay: Stay) -> list[Draft]:
-        rng = random.Random(f"{self.seed}:{self.home_id}:{stay.start.isoformat()}")  # noqa: S311 - simulation
-        if stay.place is Place.OUT:
-            return [
-                _door(stay.start, opened=True),
-                _door(stay.start + DOOR_CLOSES_AFTER, opened=False),
-                _door(stay.end, opened=True),
-                _door(stay.end + DOOR_CLOSES_AFTER, opened=False),
+    def _day_readings(self, day: date) -> tuple[list[datetime], list[Draft]]:
+        cached = self._days.get(day)
+        if cached is None:
+            rng = random.Random(f"{self.seed}:{self.home_id}:{day.isoformat()}")  # noqa: S311 - simulation
+            drafts = [
+                d
+                for stay in day_plan(self.person, day, self.tz, self.seed)
+                for d in _stay_readings(stay, rng)
             ]
-        if stay.place is Place.BED:
-            return [
-                Draft(BED, EventKind.BED, {"occupied": True}, stay.start, Place.BEDROOM.value),
-                Draft(BED, EventKind.BED, {"occupied": False}, stay.end, Place.BEDROOM.value),
-            ]
-        drafts = []
-        moment = stay.start
-        while moment < stay.end:
-            drafts.append(_motion(stay.place, moment))
-            moment += timedelta(minutes=rng.uniform(4, 15))
-        return drafts
+            drafts.sort(key=lambda d: d.ts)
+            cached = ([d.ts for d in drafts], drafts)
+            if len(self._days) >= DAYS_CACHED:
+                self._days.pop(min(self._days))
+            self._days[day] = cached
+        return cached
 
     def _temperatures(self, start: datetime, end: datetime) -> list[Draft]:
         epoch = datetime(2000, 1, 1, tzinfo=UTC)
@@ -184,8 +176,29 @@ class SimHome:
         return drafts
 
 
+def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
+    if stay.place is Place.OUT:
+        return [
+            _door(stay.start, opened=True),
+            _door(stay.start + DOOR_CLOSES_AFTER, opened=False),
+            _door(stay.end, opened=True),
+            _door(stay.end + DOOR_CLOSES_AFTER, opened=False),
+        ]
+    if stay.place is Place.BED:
+        return [
+            Draft(BED, EventKind.BED, {"occupied": True}, stay.start, Place.BEDROOM.value),
+            Draft(BED, EventKind.BED, {"occupied": False}, stay.end, Place.BEDROOM.value),
+        ]
+    drafts = []
+    moment = stay.start
+    while moment < stay.end:
+        drafts.append(_motion(stay.place, moment))
+        moment += timedelta(minutes=rng.uniform(4, 15))
+    return drafts
+
+
 def _motion(room: Place, ts: datetime) -> Draft:
-    return Draft(pir(room), EventKind.MOTION, {"detected": True}, ts, room.value)
+    return Draft(_PIRS[room], EventKind.MOTION, {"detected": True}, ts, room)
 
 
 def _door(ts: datetime, *, opened: bool) -> Draft:
