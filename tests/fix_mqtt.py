@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
 from typing import TYPE_CHECKING
 
 import pytest
 
-from telecare.mqtt import MqttOptions, MqttProtocol
+from protocol import ROOT
+from telecare.mqtt import MqttOptions, MqttProtocol, make_client
 from telecare.services import Broker, broker_kind
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
 AMQTT_SKIP = "needs MQTT 5, and the test broker is amqtt (MQTT 3.1.1 only): {why}"
@@ -56,9 +59,30 @@ def mqtt_options(mqtt_broker: Broker) -> MqttOptions:
 
 
 @pytest.fixture
-def home_id() -> str:
-    """A home id no other test uses, so each test has its own topics."""
-    return f"t-{uuid.uuid4().hex[:12]}"
+async def home_id(mqtt_broker: Broker) -> AsyncIterator[str]:
+    """A home id no other test uses, so each test has its own topics.
+
+    Afterwards the retained messages (statuses) of every home whose id starts with it are
+    cleared on the session broker, or later tests' hubs would receive them.
+    """
+    value = f"t-{uuid.uuid4().hex[:12]}"
+    yield value
+    await clear_retained(options_for(mqtt_broker), value)
+
+
+async def clear_retained(options: MqttOptions, prefix: str, quiet_s: float = 0.3) -> None:
+    """Delete the retained messages under the homes whose ids start with ``prefix``."""
+    async with make_client(options, identifier=f"{prefix}-cleanup") as client:
+        await client.subscribe(f"{ROOT}/+/#", qos=0)
+        found: set[str] = set()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                async with asyncio.timeout(quiet_s):
+                    message = await anext(aiter(client.messages))
+                if message.retain and message.topic.value.startswith(f"{ROOT}/{prefix}"):
+                    found.add(message.topic.value)
+        for where in found:
+            await client.publish(where, b"", qos=1, retain=True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
