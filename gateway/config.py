@@ -25,6 +25,9 @@ class GatewaySettings(CommonSettings):
     )
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
     cancel_window_s: int = Field(default=30, ge=0, le=600)
+    max_call_s: int = Field(
+        default=3600, ge=60, le=4 * 3600, description="A call is hung up after this long."
+    )
     zigbee2mqtt_device_map: Path | None = Field(
         default=None,
         description="TOML map of Zigbee2MQTT friendly names to devices; unset, no Zigbee.",

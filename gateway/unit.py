@@ -21,14 +21,19 @@ import structlog
 
 from gateway.outbox import Draft
 from gateway.sending import SendPlan
+from gateway.speakerphone import Speakerphone, SpeakerphoneConfigError
 from protocol import (
     Ack,
+    CallAnswer,
+    CallOffer,
     Channel,
     CommandOutcome,
     ConfigCommand,
     Direction,
     EventKind,
+    Hangup,
     Heartbeat,
+    IceCandidate,
     LocateCommand,
     PowerSource,
     Presence,
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
 
     from gateway.config import GatewaySettings
     from gateway.outbox import Outbox
+    from gateway.speakerphone import Microphone
     from protocol import Event
 
 log = structlog.get_logger(__name__)
@@ -78,8 +84,12 @@ class HomeUnit:
         outbox: Outbox,
         *,
         clock: Callable[[], float] = time.monotonic,
+        microphone: Microphone | None = None,
     ) -> None:
-        """A unit for ``settings.home_id`` that sends what ``outbox`` holds."""
+        """A unit for ``settings.home_id`` that sends what ``outbox`` holds.
+
+        ``microphone`` makes each call's audio source (a 1 kHz tone when None).
+        """
         self._settings = settings
         self._home_id = settings.home_id
         self._outbox = outbox
@@ -93,6 +103,13 @@ class HomeUnit:
         self._stopping = asyncio.Event()
         self._away_until = 0.0
         self._connected_at = datetime.now(UTC)
+        self.speakerphone = Speakerphone(
+            self._home_id,
+            self._send_call,
+            max_call_s=settings.max_call_s,
+            microphone=microphone,
+        )
+        self._call_tasks: set[asyncio.Task[None]] = set()
         self.state = UnitState()
         self.sent: list[uuid.UUID] = []
         """Every event id published, in order (resends included): the unit's send log."""
@@ -159,7 +176,9 @@ class HomeUnit:
                     sock.shutdown(socket.SHUT_RDWR)
 
     async def stop(self) -> None:
-        """Say offline (shutdown) and disconnect; unsent events stay in the outbox."""
+        """Hang up any call, say offline (shutdown) and disconnect; events stay in the outbox."""
+        with contextlib.suppress(aiomqtt.MqttError):
+            await self.speakerphone.close()
         client = self._client
         if client is not None:
             with contextlib.suppress(aiomqtt.MqttError):
@@ -194,7 +213,11 @@ class HomeUnit:
     async def _session(self, client: aiomqtt.Client) -> None:
         self._client = client
         await client.subscribe(
-            [(topic(self._home_id, Channel.ACKS), 1), (topic(self._home_id, Channel.COMMANDS), 1)]
+            [
+                (topic(self._home_id, Channel.ACKS), 1),
+                (topic(self._home_id, Channel.COMMANDS), 1),
+                (topic(self._home_id, Channel.CALL_DOWN), 1),
+            ]
         )
         await client.publish(
             topic(self._home_id, Channel.STATUS),
@@ -268,6 +291,28 @@ class HomeUnit:
                 self._acknowledged(received.message)
             elif isinstance(received.message, ConfigCommand | SelfTestCommand | LocateCommand):
                 self._command(received.message)
+            elif isinstance(received.message, CallOffer | IceCandidate | Hangup):
+                self._call_signal(received.message)
+
+    def _call_signal(self, signal: CallOffer | IceCandidate | Hangup) -> None:
+        # In a task: answering waits for ICE gathering, and acks must keep flowing meanwhile.
+        # The speakerphone applies signals one at a time, in the order they were given.
+        task = asyncio.create_task(self.speakerphone.handle(signal))
+        self._call_tasks.add(task)
+        task.add_done_callback(self._call_signal_done)
+
+    def _call_signal_done(self, task: asyncio.Task[None]) -> None:
+        self._call_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "gateway_call_signal_failed", home_id=self._home_id, error=repr(task.exception())
+            )
+
+    async def _send_call(self, message: CallAnswer | IceCandidate | Hangup) -> None:
+        client = self._client
+        if client is None:
+            raise aiomqtt.MqttError("not connected: the call signal cannot be sent")
+        await client.publish(topic(self._home_id, Channel.CALL_UP), encode(message), qos=1)
 
     def _acknowledged(self, ack: Ack) -> None:
         removed = self._outbox.acknowledge(ack.committed)
@@ -292,8 +337,12 @@ class HomeUnit:
                 self._heartbeat_s = changes.heartbeat_interval_s
             if changes.cancel_window_s is not None:
                 self._cancel_window_s = changes.cancel_window_s
-            if changes.max_call_s is not None or changes.ice_servers is not None:
-                outcome, detail = CommandOutcome.UNSUPPORTED, "calls are not built yet"
+            try:
+                self.speakerphone.configure(
+                    max_call_s=changes.max_call_s, ice_servers=changes.ice_servers
+                )
+            except SpeakerphoneConfigError as err:
+                outcome, detail = CommandOutcome.FAILED, str(err)
         elif isinstance(command, SelfTestCommand):
             detail = f"outbox {self._outbox.depth} waiting, connected"
         else:

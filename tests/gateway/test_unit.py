@@ -11,14 +11,37 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import av
 import psycopg
 import pytest
+from aiortc import (
+    MediaStreamError,
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from fix_hub import register_homes
+from fix_mqtt import options_for
 
+from gateway.audio import LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
 from gateway.outbox import Draft, Outbox
+from gateway.speakerphone import CallState
 from gateway.unit import HomeUnit
-from protocol import Channel, ConfigCommand, EventKind, GatewayConfig, encode, topic
+from protocol import (
+    CallAnswer,
+    CallOffer,
+    Channel,
+    ConfigCommand,
+    EventKind,
+    GatewayConfig,
+    Hangup,
+    HangupReason,
+    decode,
+    encode,
+    topic,
+)
 from telecare.mqtt import make_client
 
 if TYPE_CHECKING:
@@ -177,7 +200,8 @@ async def test_a_killed_unit_resends_exactly_what_was_not_acked(
     script = textwrap.dedent(f"""
         import asyncio
         from datetime import UTC, datetime
-        from gateway.config import GatewaySettings
+        from gateway.audio import LevelMeter, ToneTrack, tone_microphone
+from gateway.config import GatewaySettings
         from gateway.outbox import Draft, Outbox
         from gateway.unit import HomeUnit
         from protocol import EventKind
@@ -269,3 +293,78 @@ async def test_ten_minutes_without_the_broker_lose_nothing_and_keep_order(
     for device in ("pir-0", "pir-1", "pir-2"):
         seqs = [seq for d, seq, _ in stored if d == device]
         assert seqs == sorted(seqs)
+
+
+async def test_a_call_over_the_broker_is_answered_and_audio_flows_both_ways(
+    mqtt_broker: Broker, home_id: str, tmp_path: Path
+) -> None:
+    """An offer on down/call is answered on up/call; both sides hear the other's tone."""
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    unit = HomeUnit(
+        settings,
+        Outbox(settings.outbox_path, home_id),
+        microphone=tone_microphone(1000.0, 0.25),
+    )
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    heard = LevelMeter()
+    listening: list[asyncio.Task[None]] = []
+
+    async def listen(track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                assert isinstance(frame, av.AudioFrame)
+                heard.update(frame)
+
+    pc.on("track", lambda track: listening.append(asyncio.ensure_future(listen(track))))
+    call_id = uuid.uuid4()
+    options = options_for(mqtt_broker)
+    try:
+        async with running(unit), make_client(options, identifier=f"{home_id}-ops") as ops:
+            await connected(unit)
+            await ops.subscribe(topic(home_id, Channel.CALL_UP), qos=1)
+            pc.addTrack(ToneTrack(440.0, 0.5))
+            await pc.setLocalDescription(await pc.createOffer())
+            offer = CallOffer(
+                home_id=home_id,
+                call_id=call_id,
+                ts=datetime.now(UTC),
+                type="offer",
+                sdp=pc.localDescription.sdp,
+            )
+            await ops.publish(topic(home_id, Channel.CALL_DOWN), encode(offer), qos=1)
+            async with asyncio.timeout(WAIT_S):
+                message = await anext(aiter(ops.messages))
+            assert isinstance(message.payload, bytes)
+            answer = decode(Channel.CALL_UP, message.payload)
+            assert isinstance(answer, CallAnswer)
+            assert answer.call_id == call_id
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+
+            async def both_hear() -> bool:
+                unit_heard = unit.speakerphone.status.received
+                return heard.frames >= 50 and unit_heard.frames >= 50
+
+            await until(both_hear, "a second of audio each way")
+            assert heard.level_dbfs > -40
+            assert unit.speakerphone.status.received.level_dbfs > -40
+            assert unit.speakerphone.status.state is CallState.CONNECTED
+            hangup = Hangup(
+                home_id=home_id,
+                call_id=call_id,
+                ts=datetime.now(UTC),
+                type="hangup",
+                reason=HangupReason.OPERATOR,
+            )
+            await ops.publish(topic(home_id, Channel.CALL_DOWN), encode(hangup), qos=1)
+
+            async def ended() -> bool:
+                return unit.speakerphone.status.state is CallState.ENDED
+
+            await until(ended, "the hangup")
+            assert unit.speakerphone.status.reason is HangupReason.OPERATOR
+    finally:
+        await pc.close()
+        for task in listening:
+            task.cancel()
+        await asyncio.gather(*listening, return_exceptions=True)
