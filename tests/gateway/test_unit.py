@@ -200,8 +200,7 @@ async def test_a_killed_unit_resends_exactly_what_was_not_acked(
     script = textwrap.dedent(f"""
         import asyncio
         from datetime import UTC, datetime
-        from gateway.audio import LevelMeter, ToneTrack, tone_microphone
-from gateway.config import GatewaySettings
+        from gateway.config import GatewaySettings
         from gateway.outbox import Draft, Outbox
         from gateway.unit import HomeUnit
         from protocol import EventKind
