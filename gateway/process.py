@@ -52,6 +52,8 @@ async def run_gateway(
     unit = HomeUnit(settings, outbox)
     if not adapters:
         log.warning("gateway_without_devices", home_id=settings.home_id)
+    for adapter in adapters:
+        unit.add_health_source(adapter.health)
     running = [asyncio.create_task(unit.run())]
     running += [asyncio.create_task(_keep_running(a, unit)) for a in adapters]
     try:

@@ -23,12 +23,14 @@ from gateway.outbox import Draft
 from gateway.sending import SendPlan
 from gateway.speakerphone import Speakerphone, SpeakerphoneConfigError
 from protocol import (
+    MAX_DEVICES_IN_HEARTBEAT,
     Ack,
     CallAnswer,
     CallOffer,
     Channel,
     CommandOutcome,
     ConfigCommand,
+    DeviceHealth,
     Direction,
     EventKind,
     Hangup,
@@ -49,7 +51,7 @@ from telecare.mqtt import make_client
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from gateway.config import GatewaySettings
     from gateway.outbox import Outbox
@@ -110,6 +112,9 @@ class HomeUnit:
             microphone=microphone,
         )
         self._call_tasks: set[asyncio.Task[None]] = set()
+        self._power = PowerSource.MAINS
+        self._devices: dict[str, DeviceHealth] = {}
+        self._health_sources: list[Callable[[], Iterable[DeviceHealth]]] = []
         self.state = UnitState()
         self.sent: list[uuid.UUID] = []
         """Every event id published, in order (resends included): the unit's send log."""
@@ -123,12 +128,39 @@ class HomeUnit:
         if draft.kind == EventKind.CANCEL:
             draft = self._cancel_of(draft)
         event = self._outbox.add(draft)
+        self._note_device(draft)
         if event is not None and event.kind.is_alarm_class and event.kind != EventKind.CANCEL:
             self.state.last_alarm_event = event.event_id
             self.state.last_alarm_at = self._clock()
             self.state.alarm_received = None
         self._wake.set()
         return event
+
+    def add_health_source(self, source: Callable[[], Iterable[DeviceHealth]]) -> None:
+        """Have heartbeats include what ``source`` (a device adapter) knows of its devices."""
+        self._health_sources.append(source)
+
+    def _note_device(self, draft: Draft) -> None:
+        if draft.kind == EventKind.MAINS_POWER:
+            self._power = PowerSource.MAINS if draft.value.get("on") else PowerSource.BATTERY
+        known = self._devices.get(draft.device_id)
+        battery = known.battery_percent if known else None
+        if draft.kind == EventKind.BATTERY_LOW and isinstance(draft.value.get("percent"), int):
+            battery = draft.value["percent"]
+        self._devices[draft.device_id] = DeviceHealth(
+            device_id=draft.device_id, battery_percent=battery, last_seen=draft.ts
+        )
+
+    def _device_health(self) -> list[DeviceHealth]:
+        merged = dict(self._devices)
+        for source in self._health_sources:
+            for health in source():
+                merged[health.device_id] = health
+        # The most recently heard first, so a capped list keeps the devices that matter now.
+        ordered = sorted(
+            merged.values(), key=lambda h: h.last_seen or datetime.min.replace(tzinfo=UTC)
+        )
+        return ordered[::-1][:MAX_DEVICES_IN_HEARTBEAT]
 
     def _cancel_of(self, draft: Draft) -> Draft:
         at, alarm = self.state.last_alarm_at, self.state.last_alarm_event
@@ -266,9 +298,10 @@ class HomeUnit:
                 ts=datetime.now(UTC),
                 interval_s=self._heartbeat_s,
                 uptime_s=int(self._clock() - self._started),
-                power=PowerSource.MAINS,
+                power=self._power,
                 outbox_depth=self._outbox.depth,
                 outbox_dropped=self._outbox.dropped,
+                devices=self._device_health(),
             )
             await client.publish(topic(self._home_id, Channel.HEARTBEAT), encode(beat), qos=0)
             await asyncio.sleep(self._heartbeat_s)

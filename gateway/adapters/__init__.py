@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gateway.outbox import Draft
+    from protocol import DeviceHealth
 
 
 class DeviceAdapter(Protocol):
@@ -22,4 +23,8 @@ class DeviceAdapter(Protocol):
 
     async def run(self, report: Callable[[Draft], object]) -> None:
         """Read devices until cancelled, calling ``report`` for each reading."""
+        ...
+
+    def health(self) -> list[DeviceHealth]:
+        """What the adapter knows of its devices beyond their readings (battery, last heard)."""
         ...

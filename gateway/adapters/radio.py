@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gateway.outbox import Draft
+    from protocol import DeviceHealth
 
 
 class SimRadio:
@@ -23,6 +24,10 @@ class SimRadio:
     def transmit(self, draft: Draft) -> None:
         """A simulated device sends a reading."""
         self._air.put_nowait(draft)
+
+    def health(self) -> list[DeviceHealth]:
+        """Nothing beyond the readings: the unit notes when it heard each device."""
+        return []
 
     async def run(self, report: Callable[[Draft], object]) -> None:
         """Pass every transmitted reading to ``report``, in order, until cancelled."""

@@ -28,7 +28,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.outbox import Draft
-from protocol import EventKind, is_safe_id
+from protocol import DeviceHealth, EventKind, is_safe_id
 from telecare.mqtt import make_client
 
 if TYPE_CHECKING:
@@ -297,6 +297,18 @@ class Zigbee2MqttAdapter:
         self._options = options
         self.mapper = mapper
         self._client_id = client_id
+
+    def health(self) -> list[DeviceHealth]:
+        """Battery and last message of every mapped device the bridge has reported on."""
+        return [
+            DeviceHealth(
+                device_id=device_id,
+                battery_percent=state.battery_percent,
+                last_seen=state.last_seen,
+            )
+            for device_id, state in self.mapper.health.items()
+            if state.last_seen is not None
+        ]
 
     async def run(self, report: Callable[[Draft], object]) -> None:
         """Subscribe and forward readings until cancelled (reconnecting is the caller's)."""

@@ -30,6 +30,7 @@ from gateway.outbox import Draft, Outbox
 from gateway.speakerphone import CallState
 from gateway.unit import HomeUnit
 from protocol import (
+    Ack,
     CallAnswer,
     CallOffer,
     Channel,
@@ -38,6 +39,7 @@ from protocol import (
     GatewayConfig,
     Hangup,
     HangupReason,
+    RaisedAlarm,
     decode,
     encode,
     topic,
@@ -367,3 +369,59 @@ async def test_a_call_over_the_broker_is_answered_and_audio_flows_both_ways(
         for task in listening:
             task.cancel()
         await asyncio.gather(*listening, return_exceptions=True)
+
+
+@pytest.mark.usefixtures("hub")
+async def test_heartbeats_report_power_and_device_batteries(
+    mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path
+) -> None:
+    """Mains lost and a low battery show in the hub's presence and device tables."""
+    await register_homes(database_url, home_id)
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    unit = HomeUnit(settings, Outbox(settings.outbox_path, home_id))
+    now = datetime.now(UTC)
+    unit.report(Draft("unit", EventKind.MAINS_POWER, {"on": False}, now))
+    unit.report(Draft("pir-hall", EventKind.BATTERY_LOW, {"low": True, "percent": 12}, now))
+    async with running(unit):
+
+        async def reported() -> bool:
+            found = await rows(
+                database_url,
+                "SELECT p.power, d.battery_percent FROM presence p"
+                " JOIN devices d USING (home_id) WHERE home_id = %s AND d.device_id = 'pir-hall'",
+                home_id,
+            )
+            return found == [("battery", 12)]
+
+        await until(reported, "power and battery in the hub's tables")
+
+
+async def test_an_ack_naming_the_alarm_shows_alarm_received(
+    mqtt_broker: Broker, home_id: str, tmp_path: Path
+) -> None:
+    """When the hub's ack names the alarm raised from the press, the unit says so."""
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path)
+    unit = HomeUnit(settings, Outbox(settings.outbox_path, home_id))
+    async with (
+        running(unit),
+        make_client(options_for(mqtt_broker), identifier=f"{home_id}-hub") as hub,
+    ):
+        await connected(unit)
+        press = unit.report(
+            Draft("pendant", EventKind.PANIC_BUTTON, {"active": True}, datetime.now(UTC))
+        )
+        assert press is not None
+        assert unit.state.alarm_received is None
+        alarm_id = uuid.uuid4()
+        ack = Ack(
+            home_id=home_id,
+            ts=datetime.now(UTC),
+            committed=[press.event_id],
+            alarms=[RaisedAlarm(event_id=press.event_id, alarm_id=alarm_id)],
+        )
+        await hub.publish(topic(home_id, Channel.ACKS), encode(ack), qos=1)
+
+        async def received() -> bool:
+            return unit.state.alarm_received == alarm_id
+
+        await until(received, "alarm received")
