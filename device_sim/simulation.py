@@ -237,13 +237,16 @@ class LoadEmitter:
             link = await MqttLink.open(
                 self._options, client_id=f"{self._prefix}-{start}-{uuid.uuid4().hex[:6]}"
             )
-            await link.subscribe([f"{ROOT}/+/{Channel.ACKS.value}"])
+            if not self._links:
+                # One connection hears every home's acks; on all of them each ack would
+                # arrive once per connection.
+                await link.subscribe([f"{ROOT}/+/{Channel.ACKS.value}"])
+                self._tasks.append(asyncio.create_task(self._read_acks(link)))
             self._links.append(link)
             for home in homes[start : start + HOMES_PER_LINK]:
                 self._link_of[home.home_id] = link
                 self._homes[home.home_id] = _LoadHome()
                 self._status(home.home_id, Presence.ONLINE, StatusReason.CONNECTED)
-            self._tasks.append(asyncio.create_task(self._read_acks(link)))
         self._tasks.append(asyncio.create_task(self._resend_and_beat()))
 
     def emit(self, home: SimHome, draft: Draft) -> None:
