@@ -9,17 +9,15 @@ new each time.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import psycopg
 import structlog
-from pydantic import TypeAdapter
 
 from hub.storage import events, homes, migrate, partitions
-from protocol import MAX_BATCH_EVENTS, Event, EventBatch
+from protocol import MAX_BATCH_EVENTS, EventBatch
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-EVENT = TypeAdapter[Event](Event)
 ROWS_PER_WRITE = 20_000
 
 
@@ -79,21 +76,7 @@ async def backfill(  # noqa: PLR0913 - each is a distinct choice of the run
 
 
 def _batches(home_id: str, drafts: list[Draft]) -> list[EventBatch]:
-    made = [
-        EVENT.validate_python(
-            {
-                "event_id": uuid.uuid4(),
-                "home_id": home_id,
-                "device_id": d.device_id,
-                "ts": d.ts,
-                "seq": seq,
-                "location": d.location,
-                "kind": d.kind,
-                "value": d.value,
-            }
-        )
-        for seq, d in enumerate(drafts, start=1)
-    ]
+    made = [d.to_event(home_id, seq) for seq, d in enumerate(drafts, start=1)]
     return [
         EventBatch(home_id=home_id, events=made[i : i + MAX_BATCH_EVENTS])
         for i in range(0, len(made), MAX_BATCH_EVENTS)

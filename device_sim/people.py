@@ -118,7 +118,7 @@ def day_plan(who: Person, day: date, tz: tzinfo, seed: int) -> list[Stay]:
         stay(Place.LIVING, bed - 15 - now)
     stay(Place.BATHROOM, rng.uniform(5, 15))
     next_wake = 24 * 60 + wake_minutes(who, day + timedelta(days=1), seed)
-    trips = _poisson(rng, who.night_trips)
+    trips = poisson(rng, who.night_trips)
     trip_times = sorted(rng.uniform(now + 60, next_wake - 30) for _ in range(trips))
     for trip in trip_times:
         if trip > now:
@@ -137,8 +137,8 @@ def wake_minutes(who: Person, day: date, seed: int) -> float:
     return who.wake_min + rng.gauss(0, who.jitter_min)
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    # Knuth's method; means here are about 1, so it stops at once.
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson-distributed count with ``mean`` (Knuth's method: means here are small)."""
     limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import random
 import time
 import uuid
@@ -27,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 import structlog
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from device_sim.home import Incident, IncidentKind, SimHome
-from device_sim.people import person
+from device_sim.people import person, poisson
 from gateway.adapters.radio import SimRadio
 from gateway.config import GatewaySettings
 from gateway.outbox import Outbox
@@ -61,7 +60,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-EVENT = TypeAdapter[Event](Event)
 TICK_S = 0.2
 """How often (real seconds) the homes' readings up to the simulated now are sent."""
 RESEND_AFTER_S = 10.0
@@ -195,18 +193,10 @@ class Simulation:
 
     def _random_incidents(self, start: datetime, end: datetime) -> None:
         hours = (end - start).total_seconds() / 3600
-        for _ in range(_poisson(self._rng, self.incidents_per_hour * hours)):
+        for _ in range(poisson(self._rng, self.incidents_per_hour * hours)):
             home = self._rng.choice(self.homes)
             kind = self._rng.choice(list(IncidentKind))
             self.incident(home.home_id, kind)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 @dataclass
@@ -253,18 +243,7 @@ class LoadEmitter:
         """Publish one reading as a one-event batch (held while the home is offline)."""
         state = self._homes[home.home_id]
         state.seq += 1
-        event = EVENT.validate_python(
-            {
-                "event_id": uuid.uuid4(),
-                "home_id": home.home_id,
-                "device_id": draft.device_id,
-                "ts": draft.ts,
-                "seq": state.seq,
-                "location": draft.location,
-                "kind": draft.kind,
-                "value": draft.value,
-            }
-        )
+        event = draft.to_event(home.home_id, state.seq)
         if time.monotonic() < state.offline_until:
             state.held.append(event)
             return

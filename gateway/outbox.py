@@ -91,6 +91,25 @@ class Draft:
     """When the device saw it (aware)."""
     location: str | None = None
 
+    def to_event(self, home_id: str, seq: int, event_id: uuid.UUID | None = None) -> Event:
+        """The event of this reading, as the home's ``seq``-th (a new id unless given).
+
+        Raises:
+            pydantic.ValidationError: the reading does not make a valid event.
+        """
+        return EVENT.validate_python(
+            {
+                "event_id": event_id or uuid.uuid4(),
+                "home_id": home_id,
+                "device_id": self.device_id,
+                "ts": self.ts,
+                "seq": seq,
+                "location": self.location,
+                "kind": self.kind,
+                "value": self.value,
+            }
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -138,18 +157,7 @@ class Outbox:
         tier = tier_of(draft.kind)
         with _transaction(self._db):
             seq = self._next_seq()
-            event = EVENT.validate_python(
-                {
-                    "event_id": uuid.uuid4(),
-                    "home_id": self._home_id,
-                    "device_id": draft.device_id,
-                    "ts": draft.ts,
-                    "seq": seq,
-                    "location": draft.location,
-                    "kind": draft.kind,
-                    "value": draft.value,
-                }
-            )
+            event = draft.to_event(self._home_id, seq)
             if self._full() and not self._make_room(tier):
                 self._count_drop(event.kind, event.device_id, "no room")
                 return None

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import aiomqtt
-import psycopg
 import pytest
 from aiohttp import web
 from fix_hub import HubProcess, RunningHub, hub_settings_for, register_homes, wait_ready
 from fix_mqtt import options_for
 from homes import Fleet, motion, panic
+from queries import rows, until_rows
 
 from hub.app import create_app
 from protocol import MAX_PAYLOAD_BYTES, Channel, encode, examples, topic
@@ -31,27 +31,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
 
 COUNT = "SELECT count(*) FROM events"
-
-
-async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Run a query on the hub's database."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
-
-
-async def until_rows(
-    database_url: str,
-    query: str,
-    done: Callable[[list[tuple[Any, ...]]], bool],
-    *params: object,
-    timeout_s: float = 60,
-) -> list[tuple[Any, ...]]:
-    """Run ``query`` until ``done(rows)``; PostgreSQL has no event to wait on, so poll."""
-    async with asyncio.timeout(timeout_s):
-        while not done(found := await rows(database_url, query, *params)):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-    return found
 
 
 async def metric(hub: RunningHub, name: str) -> float:

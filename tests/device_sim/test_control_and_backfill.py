@@ -9,14 +9,14 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
-import psycopg
 import pytest
 from aiohttp import web
 from fix_hub import register_homes
 from fix_mqtt import options_for
+from queries import rows
 
 from device_sim.backfill import backfill
 from device_sim.control import control_app
@@ -26,13 +26,6 @@ from telecare.services import free_port
 
 if TYPE_CHECKING:
     from telecare.services import Broker
-
-
-async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Run a query on the hub's database."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
 
 
 async def test_the_control_api_makes_incidents_happen_and_names_bad_fields(

@@ -6,12 +6,12 @@ import asyncio
 import io
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
 from fix_hub import register_homes
 from fix_mqtt import options_for
+from queries import rows
 
 from device_sim.home import IncidentKind
 from device_sim.simulation import (
@@ -34,13 +34,6 @@ pytestmark = [pytest.mark.mqtt5, pytest.mark.usefixtures("hub")]
 WAIT_S = 60
 SPEED = 600.0
 """Ten simulated minutes per real second."""
-
-
-async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Run a query on the hub's database."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
 
 
 async def settle(emitter: Emitter) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
 from fix_hub import register_homes
+from queries import until_rows
 
 from telecare.mqtt import make_client
 
@@ -29,21 +28,6 @@ DEVICE_MAP = """
 device_id = "pendant-1"
 kind = "panic_button"
 """
-
-
-async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Run a query on the hub's database."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
-
-
-async def wait_for_rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Poll ``query`` until it returns rows."""
-    async with asyncio.timeout(WAIT_S):
-        while not (found := await rows(database_url, query, *params)):  # noqa: ASYNC110
-            await asyncio.sleep(0.1)
-    return found
 
 
 async def test_a_zigbee_press_reaches_the_hub_and_sigterm_says_goodbye(
@@ -70,21 +54,22 @@ async def test_a_zigbee_press_reaches_the_hub_and_sigterm_says_goodbye(
         [str(telecare), "gateway"], env=env, stdout=log, stderr=log
     )
     try:
-        await wait_for_rows(
-            database_url, "SELECT 1 FROM presence WHERE home_id = %s AND online", home_id
+        await until_rows(
+            database_url, "SELECT 1 FROM presence WHERE home_id = %s AND online", bool, home_id
         )
         async with make_client(hub.settings.mqtt_options(), identifier=f"{home_id}-z2m") as z2m:
             await z2m.publish(f"{base}/Pendant", b'{"action": "sos", "battery": 95}', qos=1)
-        found = await wait_for_rows(
-            database_url, "SELECT device_id, kind FROM events WHERE home_id = %s", home_id
+        found = await until_rows(
+            database_url, "SELECT device_id, kind FROM events WHERE home_id = %s", bool, home_id
         )
         assert found == [("pendant-1", "panic_button")]
         process.send_signal(signal.SIGTERM)
         assert process.wait(WAIT_S) == 0
-        await wait_for_rows(
+        await until_rows(
             database_url,
             "SELECT 1 FROM presence WHERE home_id = %s AND NOT online"
             " AND status_reason = 'shutdown'",
+            bool,
             home_id,
         )
     finally:

@@ -9,10 +9,9 @@ import sys
 import textwrap
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import av
-import psycopg
 import pytest
 from aiortc import (
     MediaStreamError,
@@ -23,6 +22,7 @@ from aiortc import (
 )
 from fix_hub import register_homes
 from fix_mqtt import options_for
+from queries import eventually, rows
 
 from gateway.audio import LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
@@ -59,30 +59,13 @@ pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
 WAIT_S = 60
 
 
-async def rows(database_url: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    """Run a query on the hub's database."""
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
-
-
 async def connected(unit: HomeUnit) -> None:
     """Wait until ``unit`` holds a broker connection."""
 
     async def check() -> bool:
         return unit.state.connected
 
-    await until(check, "the unit to connect")
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until ``check`` holds, failing with ``what`` after WAIT_S."""
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while not await check():  # noqa: ASYNC110 - polling the database, not an event
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
+    await eventually(check, "the unit to connect")
 
 
 def settings_for(broker_url: str, home_id: str, tmp_path: Path) -> GatewaySettings:
@@ -131,7 +114,7 @@ async def test_events_are_stored_once_and_leave_the_outbox_when_acked(
         async def outbox_empty() -> bool:
             return outbox.depth == 0
 
-        await until(outbox_empty, "the acks")
+        await eventually(outbox_empty, "the acks")
         stored = await rows(
             database_url, "SELECT event_id FROM events WHERE home_id = %s ORDER BY seq", home_id
         )
@@ -145,7 +128,7 @@ async def test_events_are_stored_once_and_leave_the_outbox_when_acked(
             )
             return bool(found) and found[0][0] is True and found[0][1] is not None
 
-        await until(presence_seen, "status and heartbeat in presence")
+        await eventually(presence_seen, "status and heartbeat in presence")
 
     async def said_goodbye() -> bool:
         found = await rows(
@@ -153,7 +136,7 @@ async def test_events_are_stored_once_and_leave_the_outbox_when_acked(
         )
         return found == [(False, "shutdown")]
 
-    await until(said_goodbye, "the offline status after a clean stop")
+    await eventually(said_goodbye, "the offline status after a clean stop")
 
 
 async def test_a_config_push_is_applied_and_answered(
@@ -183,7 +166,7 @@ async def test_a_config_push_is_applied_and_answered(
             )
             return bool(found)
 
-        await until(answered, "the command result")
+        await eventually(answered, "the command result")
     (value,) = (await rows(database_url, "SELECT value FROM events WHERE kind = 'command_result'"))[
         0
     ]
@@ -227,7 +210,7 @@ async def test_a_killed_unit_resends_exactly_what_was_not_acked(
         return int(found[0][0]) > 500
 
     try:
-        await until(some_stored, "the first events")
+        await eventually(some_stored, "the first events")
     finally:
         child.kill()
         child.wait(30)
@@ -241,7 +224,7 @@ async def test_a_killed_unit_resends_exactly_what_was_not_acked(
         async def outbox_empty() -> bool:
             return outbox.depth == 0
 
-        await until(outbox_empty, "the resent events' acks")
+        await eventually(outbox_empty, "the resent events' acks")
     assert set(unit.sent) == unacked
     assert len(unit.sent) == len(unacked)
     counts = await rows(
@@ -281,7 +264,7 @@ async def test_ten_minutes_without_the_broker_lose_nothing_and_keep_order(
         async def outbox_empty() -> bool:
             return outbox.depth == 0
 
-        await until(outbox_empty, "the backlog's acks")
+        await eventually(outbox_empty, "the backlog's acks")
     stored = await rows(
         database_url,
         "SELECT device_id, seq, ts FROM events WHERE home_id = %s ORDER BY received_at, seq",
@@ -346,7 +329,7 @@ async def test_a_call_over_the_broker_is_answered_and_audio_flows_both_ways(
                 unit_heard = unit.speakerphone.status.received
                 return heard.frames >= 50 and unit_heard.frames >= 50
 
-            await until(both_hear, "a second of audio each way")
+            await eventually(both_hear, "a second of audio each way")
             assert heard.level_dbfs > -40
             assert unit.speakerphone.status.received.level_dbfs > -40
             assert unit.speakerphone.status.state is CallState.CONNECTED
@@ -362,7 +345,7 @@ async def test_a_call_over_the_broker_is_answered_and_audio_flows_both_ways(
             async def ended() -> bool:
                 return unit.speakerphone.status.state is CallState.ENDED
 
-            await until(ended, "the hangup")
+            await eventually(ended, "the hangup")
             assert unit.speakerphone.status.reason is HangupReason.OPERATOR
     finally:
         await pc.close()
@@ -393,7 +376,7 @@ async def test_heartbeats_report_power_and_device_batteries(
             )
             return found == [("battery", 12)]
 
-        await until(reported, "power and battery in the hub's tables")
+        await eventually(reported, "power and battery in the hub's tables")
 
 
 async def test_an_ack_naming_the_alarm_shows_alarm_received(
@@ -424,4 +407,4 @@ async def test_an_ack_naming_the_alarm_shows_alarm_received(
         async def received() -> bool:
             return unit.state.alarm_received == alarm_id
 
-        await until(received, "alarm received")
+        await eventually(received, "alarm received")
