@@ -24,6 +24,12 @@ class GatewaySettings(CommonSettings):
         description="Events kept before the size policy drops telemetry (never alarms).",
     )
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
+    ack_timeout_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=600,
+        description="Unacknowledged events are sent again after this, doubling to 5 min.",
+    )
     cancel_window_s: int = Field(default=30, ge=0, le=600)
     max_call_s: int = Field(
         default=3600, ge=60, le=4 * 3600, description="A call is hung up after this long."

@@ -138,6 +138,7 @@ class Outbox:
         self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         self.dropped = 0
         """Events dropped by the size policy since this outbox was opened."""
+        self._dropped_ids: list[uuid.UUID] = []
 
     def close(self) -> None:
         """Close the file."""
@@ -183,6 +184,24 @@ class Outbox:
         )
         return [Pending(seq, EVENT.validate_json(body)) for seq, body in rows]
 
+    def first_to_send(self, limit: int) -> list[Pending]:
+        """The ``limit`` events to send first, reading only those.
+
+        First the events of devices with an alarm-class event waiting, then the rest, each
+        in ``seq`` order.
+        """
+        rows = self._db.execute(
+            "SELECT seq, body FROM outbox ORDER BY"
+            " device_id NOT IN (SELECT device_id FROM outbox WHERE tier = ?), seq LIMIT ?",
+            (int(Tier.ALARM), limit),
+        )
+        return [Pending(seq, EVENT.validate_json(body)) for seq, body in rows]
+
+    def take_dropped(self) -> list[uuid.UUID]:
+        """Ids of the events the size policy dropped since the last call."""
+        taken, self._dropped_ids = self._dropped_ids, []
+        return taken
+
     def acknowledge(self, event_ids: Iterable[uuid.UUID]) -> int:
         """Remove the events an ack names; return how many were still here."""
         ids = [(str(event_id),) for event_id in event_ids]
@@ -216,7 +235,10 @@ class Outbox:
             # Only alarm-class events are waiting: an alarm goes in anyway, anything else not.
             return tier is Tier.ALARM
         seq, kind, device_id = victim
-        self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+        gone = self._db.execute(
+            "DELETE FROM outbox WHERE seq = ? RETURNING event_id", (seq,)
+        ).fetchone()
+        self._dropped_ids.append(uuid.UUID(gone[0]))
         self._depth -= 1
         self._count_drop(EventKind(kind), device_id, "outbox full")
         return True

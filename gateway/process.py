@@ -75,5 +75,8 @@ async def _keep_running(adapter: DeviceAdapter, unit: HomeUnit) -> None:
             await adapter.run(unit.report)
         except (aiomqtt.MqttError, OSError) as err:
             log.warning("adapter_failed", adapter=adapter.name, error=str(err))
+        except Exception:
+            # Whatever it was, a unit whose devices fall silent is worse than a retry.
+            log.exception("adapter_crashed", adapter=adapter.name)
         await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter
         delay = min(delay * 2, ADAPTER_BACKOFF_MAX_S)

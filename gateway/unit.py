@@ -12,6 +12,7 @@ import contextlib
 import random
 import socket
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -62,6 +63,9 @@ log = structlog.get_logger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """The broker keeps a unit's acks and commands this long while it is away."""
+SENT_LOG_LENGTH = 100_000
+STALE_OFFER_S = 60
+"""A call offer older than this (queued while the unit was away) is not answered."""
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 60.0
 
@@ -97,7 +101,7 @@ class HomeUnit:
         self._outbox = outbox
         self._clock = clock
         self._started = clock()
-        self._plan = SendPlan(self._home_id)
+        self._plan = SendPlan(self._home_id, ack_timeout_s=settings.ack_timeout_s)
         self._wake = asyncio.Event()
         self._heartbeat_s = settings.heartbeat_interval_s
         self._cancel_window_s = settings.cancel_window_s
@@ -116,8 +120,8 @@ class HomeUnit:
         self._devices: dict[str, DeviceHealth] = {}
         self._health_sources: list[Callable[[], Iterable[DeviceHealth]]] = []
         self.state = UnitState()
-        self.sent: list[uuid.UUID] = []
-        """Every event id published, in order (resends included): the unit's send log."""
+        self.sent: deque[uuid.UUID] = deque(maxlen=SENT_LOG_LENGTH)
+        """The latest event ids published, in order (resends included): the send log."""
 
     def report(self, draft: Draft) -> Event | None:
         """Store a device reading in the outbox (durably) and have it sent.
@@ -128,8 +132,10 @@ class HomeUnit:
         if draft.kind == EventKind.CANCEL:
             draft = self._cancel_of(draft)
         event = self._outbox.add(draft)
+        # An event dropped to make room will never be acknowledged: stop waiting for it.
+        self._plan.acknowledged(self._outbox.take_dropped())
         self._note_device(draft)
-        if event is not None and event.kind.is_alarm_class and event.kind != EventKind.CANCEL:
+        if event is not None and _raises_alarm(event):
             self.state.last_alarm_event = event.event_id
             self.state.last_alarm_at = self._clock()
             self.state.alarm_received = None
@@ -184,6 +190,10 @@ class HomeUnit:
                     await self._session(client)
             except aiomqtt.MqttError as err:
                 log.warning("gateway_connection_lost", home_id=self._home_id, error=str(err))
+            except Exception:
+                # A disk error or a bug must not leave a unit that no longer sends while its
+                # devices go on filling the outbox: log it and connect again.
+                log.exception("gateway_session_failed", home_id=self._home_id)
             finally:
                 self._client = None
                 self.state.connected = False
@@ -280,7 +290,8 @@ class HomeUnit:
     async def _send_forever(self, client: aiomqtt.Client) -> None:
         while True:
             now = self._clock()
-            for batch in self._plan.due(self._outbox.pending(), now):
+            waiting = self._outbox.first_to_send(self._plan.window)
+            for batch in self._plan.due(waiting, now):
                 await client.publish(topic(self._home_id, Channel.EVENTS), encode(batch), qos=1)
                 self.sent.extend(e.event_id for e in batch.events)
                 log.debug("gateway_sent", home_id=self._home_id, events=len(batch.events))
@@ -328,6 +339,16 @@ class HomeUnit:
                 self._call_signal(received.message)
 
     def _call_signal(self, signal: CallOffer | IceCandidate | Hangup) -> None:
+        if isinstance(signal, CallOffer):
+            age_s = (datetime.now(UTC) - signal.ts).total_seconds()
+            if age_s > STALE_OFFER_S:
+                log.warning(
+                    "gateway_stale_call_offer",
+                    home_id=self._home_id,
+                    call_id=str(signal.call_id),
+                    age_s=round(age_s),
+                )
+                return
         # In a task: answering waits for ICE gathering, and acks must keep flowing meanwhile.
         # The speakerphone applies signals one at a time, in the order they were given.
         task = asyncio.create_task(self.speakerphone.handle(signal))
@@ -398,3 +419,10 @@ class HomeUnit:
 
     def _status(self, state: Presence, reason: StatusReason, ts: datetime | None = None) -> Status:
         return Status(home_id=self._home_id, state=state, reason=reason, ts=ts or datetime.now(UTC))
+
+
+def _raises_alarm(event: Event) -> bool:
+    """Whether ``event`` raises an alarm (a restore, "smoke gone", or a cancel does not)."""
+    if not event.kind.is_alarm_class or event.kind == EventKind.CANCEL:
+        return False
+    return bool(getattr(event.value, "active", True))

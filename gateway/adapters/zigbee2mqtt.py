@@ -12,12 +12,14 @@ State messages repeat every field on every change, so states (occupancy, contact
 smoke, tamper, battery low) become events only when they change; button ``action`` values
 and temperature readings become an event each time. Messages of unknown devices, malformed
 JSON and messages with nothing usable are logged, counted by reason and never forwarded.
-``{base}/{name}/availability`` and ``{base}/bridge/state`` keep the devices' and bridge's
-health, which the heartbeat reports.
+``{base}/{name}/availability`` and ``{base}/bridge/state`` are kept (:attr:`health`,
+:attr:`bridge_online`) and logged; the heartbeat reports each device's battery and last
+message, but the protocol has no field for availability yet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -44,6 +46,22 @@ PRESS_ACTIONS = frozenset(
     {"single", "double", "long", "hold", "on", "press", "emergency", "sos", "panic"}
 )
 """Button ``action`` values that count as a press (others, such as ``release``, do not)."""
+PRESS_STATES = ("sos", "alarm")
+"""State fields with which some SOS buttons report a press (true while pressed)."""
+QUIET_WHEN_FALSE = frozenset(
+    {
+        EventKind.TAMPER,
+        EventKind.BATTERY_LOW,
+        EventKind.SMOKE,
+        EventKind.FLOOD,
+        EventKind.CO,
+        EventKind.PANIC_BUTTON,
+        EventKind.PULL_CORD,
+        EventKind.CANCEL,
+        EventKind.CHECK_IN,
+    }
+)
+"""Kinds whose "all is well" on first sight (after a restart) is not reported."""
 
 ROLES = frozenset(
     {
@@ -146,19 +164,27 @@ class Zigbee2MqttMapper:
     bridge_online: bool | None = None
     _last: dict[tuple[str, str], object] = field(default_factory=dict)
 
-    def map(self, topic: str, payload: bytes, now: datetime) -> list[Draft]:
+    def map(
+        self, topic: str, payload: bytes, now: datetime, *, retained: bool = False
+    ) -> list[Draft]:
         """The readings in one message (often none: a repeated state says nothing new).
+
+        A ``retained`` message is the broker replaying an old state (Zigbee2MQTT with
+        ``retain: true``, after our reconnect or restart): it is remembered as the current
+        state, so only later changes are events, but is never itself an event, and says
+        nothing about when the device was last heard.
 
         Raises:
             RejectedMessageError: unknown device, malformed payload, or nothing usable; counted.
         """
         try:
-            return self._map(topic, payload, now)
+            drafts = self._map(topic, payload, now, retained=retained)
         except RejectedMessageError as err:
             self.rejected[err.reason] = self.rejected.get(err.reason, 0) + 1
             raise
+        return [] if retained else drafts
 
-    def _map(self, topic: str, payload: bytes, now: datetime) -> list[Draft]:
+    def _map(self, topic: str, payload: bytes, now: datetime, *, retained: bool) -> list[Draft]:
         prefix = self.base_topic + "/"
         if not topic.startswith(prefix):
             raise RejectedMessageError("outside_base_topic", topic)
@@ -175,7 +201,10 @@ class Zigbee2MqttMapper:
             return []
         device = self._device(name)
         state = _json_object(payload)
-        self._health(device).last_seen = now
+        if retained:
+            state.pop("action", None)  # a press replayed is not a press
+        else:
+            self._health(device).last_seen = now
         drafts = [
             *self._role_readings(device, state, now),
             *self._common_readings(device, state, now),
@@ -203,11 +232,23 @@ class Zigbee2MqttMapper:
             action = state.get("action")
             if isinstance(action, str) and action.lower() in PRESS_ACTIONS:
                 return [self._draft(device, kind, _BUTTON_VALUES[kind], now)]
-            return []
+            # Some SOS buttons report a state instead of an action: a press is it turning on.
+            return [
+                self._draft(device, kind, _BUTTON_VALUES[kind], now)
+                for field_name in PRESS_STATES
+                for change in self._on_change(
+                    device, kind, (field_name, lambda v: {"on": bool(v)}), state, now
+                )
+                if change.value["on"]
+            ]
         if kind == EventKind.TEMPERATURE:
+            # Zigbee2MQTT repeats the last temperature in every report (humidity, battery):
+            # only a new value is a reading.
             celsius = state.get("temperature")
             if isinstance(celsius, int | float) and not isinstance(celsius, bool):
-                return [self._draft(device, kind, {"celsius": float(celsius)}, now)]
+                return self._on_change(
+                    device, kind, ("temperature", lambda v: {"celsius": float(v)}), state, now
+                )
             return []
         return self._on_change(device, kind, _STATE_FIELDS[kind], state, now)
 
@@ -218,10 +259,15 @@ class Zigbee2MqttMapper:
             device, EventKind.TAMPER, ("tamper", lambda v: {"active": bool(v)}), state, now
         )
         battery = state.get("battery")
+        percent: int | None = None
         if isinstance(battery, int | float) and not isinstance(battery, bool):
             percent = max(0, min(100, round(battery)))
             self._health(device).battery_percent = percent
-            low = bool(state.get("battery_low", percent <= LOW_BATTERY_PERCENT))
+        flag = state.get("battery_low")
+        low = flag if isinstance(flag, bool) else None
+        if low is None and percent is not None:
+            low = percent <= LOW_BATTERY_PERCENT
+        if low is not None:
             drafts += self._on_change(
                 device,
                 EventKind.BATTERY_LOW,
@@ -240,20 +286,20 @@ class Zigbee2MqttMapper:
         now: datetime,
     ) -> list[Draft]:
         field_name, value_of = watched
-        if not isinstance(state.get(field_name), bool):
+        value = state.get(field_name)
+        if value is None or (kind != EventKind.TEMPERATURE and not isinstance(value, bool)):
             return []
-        value = state[field_name]
         key = (device.device_id, field_name)
         if self._last.get(key) == value:
             return []
         first = key not in self._last
         self._last[key] = value
-        if first and kind in {EventKind.TAMPER, EventKind.BATTERY_LOW} and not value:
-            return []  # "not tampered" / "battery fine" on first sight is no news
+        if first and kind in QUIET_WHEN_FALSE and not value:
+            return []  # "no smoke", "not tampered", "battery fine" on first sight is no news
         return [self._draft(device, kind, value_of(value), now)]
 
     def _knows_something(self, device: MappedDevice, state: dict[str, Any]) -> bool:
-        watched = {"battery", "tamper", "linkquality", "voltage", "action"}
+        watched = {"battery", "battery_low", "tamper", "voltage", "action", *PRESS_STATES}
         if device.kind in _STATE_FIELDS:
             watched.add(_STATE_FIELDS[device.kind][0])
         if device.kind == EventKind.TEMPERATURE:
@@ -297,6 +343,8 @@ class Zigbee2MqttAdapter:
         self._options = options
         self.mapper = mapper
         self._client_id = client_id
+        self.subscribed = asyncio.Event()
+        """Set once the adapter listens (for tests and start-up checks)."""
 
     def health(self) -> list[DeviceHealth]:
         """Battery and last message of every mapped device the bridge has reported on."""
@@ -314,11 +362,15 @@ class Zigbee2MqttAdapter:
         """Subscribe and forward readings until cancelled (reconnecting is the caller's)."""
         async with make_client(self._options, identifier=self._client_id) as client:
             await client.subscribe(f"{self.mapper.base_topic}/#", qos=1)
+            log.info("zigbee2mqtt_subscribed", base_topic=self.mapper.base_topic)
+            self.subscribed.set()
             async for message in client.messages:
                 payload = message.payload if isinstance(message.payload, bytes) else b""
                 topic = message.topic.value
                 try:
-                    drafts = self.mapper.map(topic, payload, datetime.now(UTC))
+                    drafts = self.mapper.map(
+                        topic, payload, datetime.now(UTC), retained=message.retain
+                    )
                 except RejectedMessageError as err:
                     log.warning(
                         "zigbee2mqtt_rejected", topic=topic, reason=err.reason, detail=str(err)

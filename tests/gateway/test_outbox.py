@@ -116,3 +116,19 @@ def test_a_bad_draft_is_refused_and_stores_nothing(tmp_path: Path) -> None:
     first = outbox.add(motion())
     assert first is not None
     assert first.seq == 1  # the refused draft took no sequence number
+
+
+def test_alarm_devices_come_first_and_drops_are_reported_once(tmp_path: Path) -> None:
+    """What to send first reads alarm devices' events first; dropped ids are handed over."""
+    outbox = Outbox(tmp_path / "o.sqlite3", "home-1", capacity=3)
+    first = outbox.add(motion("pir-1"))
+    outbox.add(door())
+    outbox.add(Draft("pendant-1", EventKind.BATTERY_LOW, {"low": True}, TS))
+    outbox.add(panic())  # full: pir-1's reading goes
+    assert [p.event.kind for p in outbox.first_to_send(2)] == [
+        EventKind.BATTERY_LOW,
+        EventKind.PANIC_BUTTON,
+    ]
+    assert first is not None
+    assert outbox.take_dropped() == [first.event_id]
+    assert outbox.take_dropped() == []

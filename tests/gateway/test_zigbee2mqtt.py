@@ -123,18 +123,56 @@ def test_button_actions_are_presses_each_time(mapper: Zigbee2MqttMapper) -> None
 
 
 def test_temperature_battery_and_tamper(mapper: Zigbee2MqttMapper) -> None:
-    """Each temperature is a reading; a battery going low and tampering are events once."""
+    """A new temperature is a reading, a repeated one is not; low battery and tamper once."""
     thermo = "Living thermometer"
     assert send(mapper, thermo, {"temperature": 21.5, "battery": 80, "tamper": False}) == [
         ("thermo-1", EventKind.TEMPERATURE, {"celsius": 21.5}, "living")
     ]
     assert send(mapper, thermo, {"temperature": 21.5, "battery": 15, "tamper": True}) == [
-        ("thermo-1", EventKind.TEMPERATURE, {"celsius": 21.5}, "living"),
         ("thermo-1", EventKind.TAMPER, {"active": True}, "living"),
         ("thermo-1", EventKind.BATTERY_LOW, {"low": True, "percent": 15}, "living"),
     ]
-    assert send(mapper, thermo, {"battery": 14, "tamper": True}) == []
+    assert send(mapper, thermo, {"temperature": 21.5, "battery": 14, "tamper": True}) == []
+    assert send(mapper, thermo, {"temperature": 22.0}) == [
+        ("thermo-1", EventKind.TEMPERATURE, {"celsius": 22.0}, "living")
+    ]
     assert mapper.health["thermo-1"].battery_percent == 14
+
+
+def test_sos_state_buttons_and_a_bare_battery_low_flag(mapper: Zigbee2MqttMapper) -> None:
+    """A button that reports ``sos: true`` presses; ``battery_low`` alone is enough."""
+    assert send(mapper, "Pendant", {"sos": False, "battery_low": False, "linkquality": 90}) == []
+    assert send(mapper, "Pendant", {"sos": True, "battery_low": False}) == [
+        ("pendant-1", EventKind.PANIC_BUTTON, {"active": True}, None)
+    ]
+    assert send(mapper, "Pendant", {"sos": False}) == []
+    assert send(mapper, "Front door", {"contact": True, "battery_low": True}) == [
+        ("door-front", EventKind.DOOR, {"open": False}, "hall"),
+        ("door-front", EventKind.BATTERY_LOW, {"low": True, "percent": None}, "hall"),
+    ]
+
+
+def test_a_detector_saying_all_is_well_after_a_restart_is_no_event(
+    mapper: Zigbee2MqttMapper,
+) -> None:
+    """A smoke detector's first "no smoke" is not reported as a restore; smoke then is."""
+    assert send(mapper, "Hall smoke", {"smoke": False, "battery": 90}) == []
+    assert send(mapper, "Hall smoke", {"smoke": True}) == [
+        ("smoke-1", EventKind.SMOKE, {"active": True}, "hall")
+    ]
+
+
+def test_retained_states_are_remembered_but_never_events(mapper: Zigbee2MqttMapper) -> None:
+    """A replayed press is not a press; a replayed state is the baseline for changes."""
+    replay = b'{"action": "single", "battery": 90}'
+    assert mapper.map("zigbee2mqtt/Pendant", replay, NOW, retained=True) == []
+    assert "pendant-1" not in mapper.health or mapper.health["pendant-1"].last_seen is None
+    door = b'{"contact": false}'
+    assert mapper.map("zigbee2mqtt/Front door", door, NOW, retained=True) == []
+    assert send(mapper, "Front door", {"contact": False}) == []
+    assert send(mapper, "Front door", {"contact": True}) == [
+        ("door-front", EventKind.DOOR, {"open": False}, "hall")
+    ]
 
 
 def test_availability_and_bridge_state_keep_health(mapper: Zigbee2MqttMapper) -> None:
@@ -198,7 +236,8 @@ async def test_the_adapter_reads_the_local_broker(
     reading = asyncio.create_task(adapter.run(report))
     try:
         async with make_client(mqtt_options, identifier=f"{home_id}-bridge") as bridge:
-            await asyncio.sleep(0.3)  # let the adapter subscribe
+            async with asyncio.timeout(20):
+                await adapter.subscribed.wait()
             await bridge.publish(f"{mapper.base_topic}/Stranger", b'{"occupancy": true}', qos=1)
             await bridge.publish(f"{mapper.base_topic}/Pendant", b'{"action": "sos"}', qos=1)
             async with asyncio.timeout(20):
