@@ -63,6 +63,7 @@ log = structlog.get_logger(__name__)
 TICK_S = 0.2
 """How often (real seconds) the homes' readings up to the simulated now are sent."""
 RESEND_AFTER_S = 10.0
+RESEND_MAX_S = 300.0
 HOMES_PER_LINK = 1000
 HEARTBEAT_S = 60
 
@@ -202,12 +203,25 @@ class Simulation:
 @dataclass
 class _LoadHome:
     seq: int = 0
+    offline: bool = False
     offline_until: float = 0.0
     held: list[Event] = field(default_factory=list)
 
 
+@dataclass
+class _Unacked:
+    home_id: str
+    payload: bytes
+    resend_at: float
+    attempts: int = 0
+
+
 class LoadEmitter:
-    """Many homes over a few MQTT connections, each event resent until acknowledged."""
+    """Many homes over a few MQTT connections, each event resent until acknowledged.
+
+    It does not reconnect: a lost connection raises :class:`LinkClosedError` out of
+    :meth:`emit`, which ends the run (the command then exits non-zero).
+    """
 
     def __init__(self, options: MqttOptions, log_: EventLog, client_prefix: str = "sim") -> None:
         """Publish through the broker of ``options``."""
@@ -217,8 +231,9 @@ class LoadEmitter:
         self._links: list[MqttLink] = []
         self._link_of: dict[str, MqttLink] = {}
         self._homes: dict[str, _LoadHome] = {}
-        self._unacked: dict[uuid.UUID, tuple[str, bytes, float]] = {}
+        self._unacked: dict[uuid.UUID, _Unacked] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._failure: BaseException | None = None
         self.acked = 0
 
     async def start(self, homes: list[SimHome]) -> None:
@@ -231,16 +246,30 @@ class LoadEmitter:
                 # One connection hears every home's acks; on all of them each ack would
                 # arrive once per connection.
                 await link.subscribe([f"{ROOT}/+/{Channel.ACKS.value}"])
-                self._tasks.append(asyncio.create_task(self._read_acks(link)))
+                self._watch(asyncio.create_task(self._read_acks(link)))
             self._links.append(link)
             for home in homes[start : start + HOMES_PER_LINK]:
                 self._link_of[home.home_id] = link
                 self._homes[home.home_id] = _LoadHome()
                 self._status(home.home_id, Presence.ONLINE, StatusReason.CONNECTED)
-        self._tasks.append(asyncio.create_task(self._resend_and_beat()))
+        self._watch(asyncio.create_task(self._resend_and_beat()))
+
+    def _watch(self, task: asyncio.Task[None]) -> None:
+        self._tasks.append(task)
+        task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._failure = task.exception()
 
     def emit(self, home: SimHome, draft: Draft) -> None:
-        """Publish one reading as a one-event batch (held while the home is offline)."""
+        """Publish one reading as a one-event batch (held while the home is offline).
+
+        Raises:
+            LinkClosedError: a connection was lost (this emitter does not reconnect).
+        """
+        if self._failure is not None:
+            raise self._failure
         state = self._homes[home.home_id]
         state.seq += 1
         event = draft.to_event(home.home_id, state.seq)
@@ -251,7 +280,9 @@ class LoadEmitter:
 
     def take_offline(self, home_id: str, seconds: float) -> None:
         """Publish the home's will-like offline status and hold its events for ``seconds``."""
-        self._homes[home_id].offline_until = time.monotonic() + seconds
+        state = self._homes[home_id]
+        state.offline_until = time.monotonic() + seconds
+        state.offline = True
         self._status(home_id, Presence.OFFLINE, StatusReason.CONNECTION_LOST)
 
     def pending(self) -> int:
@@ -274,7 +305,9 @@ class LoadEmitter:
     def _send(self, event: Event) -> None:
         where = topic(event.home_id, Channel.EVENTS)
         payload = encode(EventBatch(home_id=event.home_id, events=[event]))
-        self._unacked[event.event_id] = (event.home_id, payload, time.monotonic())
+        self._unacked[event.event_id] = _Unacked(
+            event.home_id, payload, time.monotonic() + RESEND_AFTER_S
+        )
         self._link_of[event.home_id].publish(where, payload, qos=1)
         self._log.write(event)
 
@@ -286,18 +319,17 @@ class LoadEmitter:
             )
 
     async def _read_acks(self, link: MqttLink) -> None:
-        with contextlib.suppress(LinkClosedError):
-            while True:
-                for packet in await link.received():
-                    link.ack(packet.packet_id)
-                    try:
-                        ack = decode(Channel.ACKS, packet.payload)
-                    except ValueError:
-                        continue
-                    if isinstance(ack, Ack):
-                        for event_id in ack.committed:
-                            if self._unacked.pop(event_id, None) is not None:
-                                self.acked += 1
+        while True:
+            for packet in await link.received():
+                link.ack(packet.packet_id)
+                try:
+                    ack = decode(Channel.ACKS, packet.payload)
+                except ValueError:
+                    continue
+                if isinstance(ack, Ack):
+                    for event_id in ack.committed:
+                        if self._unacked.pop(event_id, None) is not None:
+                            self.acked += 1
 
     async def _resend_and_beat(self) -> None:
         last_beat = started = time.monotonic()
@@ -312,23 +344,28 @@ class LoadEmitter:
 
     def _release_held(self, now: float) -> None:
         for home_id, state in self._homes.items():
-            if state.held and now >= state.offline_until:
+            if state.offline and now >= state.offline_until:
+                state.offline = False
                 self._status(home_id, Presence.ONLINE, StatusReason.CONNECTED)
                 held, state.held = state.held, []
                 for event in held:
                     self._send(event)
 
     def _resend_due(self, now: float) -> None:
-        for event_id, (home_id, payload, sent_at) in list(self._unacked.items()):
-            if now - sent_at >= RESEND_AFTER_S and now >= self._homes[home_id].offline_until:
-                self._unacked[event_id] = (home_id, payload, now)
-                with contextlib.suppress(LinkClosedError):
-                    self._link_of[home_id].publish(topic(home_id, Channel.EVENTS), payload, qos=1)
+        # Each event waits twice as long after every resend (to 5 min), so a hub that has
+        # fallen behind is not buried under copies of what it has yet to acknowledge.
+        for entry in self._unacked.values():
+            if now >= entry.resend_at and now >= self._homes[entry.home_id].offline_until:
+                entry.attempts += 1
+                entry.resend_at = now + min(RESEND_AFTER_S * 2**entry.attempts, RESEND_MAX_S)
+                self._link_of[entry.home_id].publish(
+                    topic(entry.home_id, Channel.EVENTS), entry.payload, qos=1
+                )
 
     def _heartbeats(self, now: float, uptime_s: int) -> None:
         waiting: dict[str, int] = defaultdict(int)
-        for home_id, _payload, _at in self._unacked.values():
-            waiting[home_id] += 1
+        for entry in self._unacked.values():
+            waiting[entry.home_id] += 1
         for home_id, state in self._homes.items():
             if now < state.offline_until:
                 continue

@@ -37,6 +37,7 @@ from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
 from telecare import __version__
 from telecare.logs import configure_logging
+from telecare.mqtt import MqttProtocol
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_FAILED = 3
 GC_YOUNG_THRESHOLD = 50_000
 LOAD_ACK_GRACE_S = 10.0
 
@@ -274,7 +276,7 @@ def _sim(args: argparse.Namespace) -> int:
     sim_homes = make_homes(count, settings.sim_seed, settings.sim_home_prefix)
     options = settings.mqtt_options()
 
-    async def run(out: TextIO | None) -> None:
+    async def run(out: TextIO | None) -> int:
         event_log = EventLog(out)
         emitter: Emitter = (
             GatewayEmitter(options, args.state_dir, event_log)
@@ -298,9 +300,12 @@ def _sim(args: argparse.Namespace) -> int:
         running = asyncio.create_task(simulation.run(args.seconds))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        failed = running.done() and not running.cancelled() and running.exception() is not None
+        if failed:
+            sys.stderr.write(f"telecare sim: the run failed: {running.exception()!r}\n")
         running.cancel()
         stopping.cancel()
-        if args.mode == "load":
+        if args.mode == "load" and not failed:
             # Load mode keeps unacknowledged events in memory only: give the acks a moment.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(LOAD_ACK_GRACE_S):
@@ -313,18 +318,18 @@ def _sim(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"sent {event_log.count} events from {count} homes; {waiting} not acknowledged\n"
         )
+        return EXIT_FAILED if failed else EXIT_OK
 
     if args.event_log is None:
-        asyncio.run(run(None))
-    else:
-        with args.event_log.open("a", encoding="utf-8") as out:
-            asyncio.run(run(out))
-    return EXIT_OK
+        return asyncio.run(run(None))
+    with args.event_log.open("a", encoding="utf-8") as out:
+        return asyncio.run(run(out))
 
 
 def _sim_backfill(args: argparse.Namespace) -> int:
     settings = SimSettings()
-    hub_settings = HubSettings()
+    # Only the database URL is needed; MQTT 5 is named so a 3.1.1 .env does not refuse it.
+    hub_settings = HubSettings(mqtt_protocol=MqttProtocol.V5)
     configure_logging(settings.log_level, settings.log_format)
     count = args.homes or settings.sim_homes
     sim_homes = make_homes(count, settings.sim_seed, settings.sim_home_prefix)

@@ -63,10 +63,11 @@ class LinkClosedError(LinkError):
 class MqttLink(asyncio.Protocol):
     """One MQTT 5 connection. Open it with :meth:`open`."""
 
-    def __init__(self, client_id: str, keepalive_s: int) -> None:
+    def __init__(self, client_id: str, keepalive_s: int, timeout_s: float = 10.0) -> None:
         """Use :meth:`open`; this only sets up the state."""
         self.client_id = client_id
         self._keepalive_s = keepalive_s
+        self._timeout_s = timeout_s
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._outgoing: list[bytes] = []
@@ -118,7 +119,7 @@ class MqttLink(asyncio.Protocol):
             raise LinkError("this connection speaks MQTT 5 only")
         endpoint = parse_mqtt_url(options.url)
         loop = asyncio.get_running_loop()
-        link = cls(client_id, options.keepalive_s)
+        link = cls(client_id, options.keepalive_s, options.timeout_s)
         user = username or endpoint.username
         password = options.password.encode() if options.password else None
         try:
@@ -177,6 +178,7 @@ class MqttLink(asyncio.Protocol):
         Raises:
             ValueError: a filter that is not valid MQTT (nothing is sent).
             LinkRefusedError: the broker refused one of them.
+            LinkError: no answer within the options' timeout.
             LinkClosedError: the connection closed meanwhile.
         """
         packet_id = self._new_packet_id()
@@ -185,7 +187,10 @@ class MqttLink(asyncio.Protocol):
         self._subacks[packet_id] = suback
         self._send(mqtt5.SubscribePacket(packet_id, filters).write())
         try:
-            await self._closed_or(suback)
+            async with asyncio.timeout(self._timeout_s):
+                await self._closed_or(suback)
+        except TimeoutError as err:
+            raise LinkError(f"no SUBACK within {self._timeout_s} s") from err
         finally:
             del self._subacks[packet_id]
         refused = [

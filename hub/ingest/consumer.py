@@ -134,8 +134,9 @@ class Consumer:
         route = self._route
         while True:
             for packet in await link.received():
-                # Only this link may acknowledge what it received: after a reconnect the
-                # broker sends unacknowledged messages again, with new packet ids.
+                # Only this link may acknowledge what it received: a packet id means
+                # something only on the connection it came on, and after a reconnect the
+                # broker sends whatever is unacknowledged again on the new one.
                 await route(packet.topic, packet.payload, partial(link.ack, packet.packet_id))
 
     def publish(self, topic: str, payload: bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -100,7 +100,9 @@ async def test_gateway_mode_runs_real_units_through_an_outage(
     try:
         running = asyncio.create_task(sim.run(seconds=4))
         await asyncio.sleep(1)
-        sim.incident(cut, IncidentKind.UNIT_OFFLINE)  # ten simulated minutes: one real second
+        # An hour away (six real seconds): long enough to see the will in the database
+        # before the unit comes back and says online again.
+        sim.incident(cut, IncidentKind.UNIT_OFFLINE, timedelta(hours=1))
         async with asyncio.timeout(WAIT_S):
             while not await rows(  # noqa: ASYNC110 - polling the database
                 database_url,

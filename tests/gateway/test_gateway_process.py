@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -57,6 +58,9 @@ async def test_a_zigbee_press_reaches_the_hub_and_sigterm_says_goodbye(
         await until_rows(
             database_url, "SELECT 1 FROM presence WHERE home_id = %s AND online", bool, home_id
         )
+        async with asyncio.timeout(WAIT_S):
+            while "zigbee2mqtt_subscribed" not in (tmp_path / "gateway.log").read_text():  # noqa: ASYNC110 - a log file has no event
+                await asyncio.sleep(0.05)
         async with make_client(hub.settings.mqtt_options(), identifier=f"{home_id}-z2m") as z2m:
             await z2m.publish(f"{base}/Pendant", b'{"action": "sos", "battery": 95}', qos=1)
         found = await until_rows(
