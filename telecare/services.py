@@ -10,6 +10,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -159,6 +160,7 @@ class Broker:
     def stop(self) -> None:
         """Stop the broker (SIGTERM, so Mosquitto saves its persistence file)."""
         if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)  # a frozen broker cannot stop
             _stop(self._process)
             self._process = None
 
@@ -168,6 +170,16 @@ class Broker:
             self._process.kill()
             self._process.wait(STOP_TIMEOUT_S)
             self._process = None
+
+    def freeze(self) -> None:
+        """Pause the broker (SIGSTOP): its connections stay open and nothing answers."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen broker run again (SIGCONT)."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same persistence."""

@@ -174,3 +174,33 @@ async def test_refusals_are_errors_that_say_why(mqtt_broker: Broker) -> None:
         assert link.is_open
     finally:
         await link.close()
+
+
+async def test_a_broker_that_stops_answering_is_noticed_by_the_keepalive(
+    start_broker: Callable[[], Broker],
+) -> None:
+    """A frozen broker (connection open, no answers) closes the link after 1.5 keepalives."""
+    broker = start_broker()
+    quick = MqttOptions(url=broker.url, keepalive_s=2, timeout_s=5)
+    link = await MqttLink.open(quick, client_id=unique("c"))
+    broker.freeze()
+    try:
+        with pytest.raises(LinkClosedError, match="stopped answering"):
+            await asyncio.wait_for(link.closed(), WAIT_S)
+    finally:
+        broker.thaw()
+    assert not link.is_open
+
+
+async def test_a_session_taken_over_closes_the_old_link(mqtt_options: MqttOptions) -> None:
+    """Another connection with the same client id: the broker drops the first, which closes."""
+    client_id = unique("twin")
+    first = await MqttLink.open(mqtt_options, client_id=client_id)
+    second = await MqttLink.open(mqtt_options, client_id=client_id)
+    try:
+        # Mosquitto 2.0 closes the socket without a DISCONNECT packet saying why.
+        with pytest.raises(LinkClosedError):
+            await asyncio.wait_for(first.closed(), WAIT_S)
+        assert second.is_open
+    finally:
+        await second.close()
