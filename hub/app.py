@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -12,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
+from hub.alarms.timers import escalate_forever
 from hub.config import HubSettings
 from hub.ingest.consumer import Consumer
 from hub.ingest.registry import HomeRegister
@@ -85,11 +85,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _maintenance(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(maintain_forever(app[SETTINGS]))
+    tasks = [
+        asyncio.create_task(maintain_forever(app[SETTINGS])),
+        asyncio.create_task(escalate_forever(app[POOL])),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _ingest(app: web.Application) -> AsyncIterator[None]:

@@ -18,20 +18,23 @@ from typing import TYPE_CHECKING, TypeVar
 import psycopg
 import structlog
 
+from hub.alarms.rules import trigger_for
 from hub.errors import HubError
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.receipts import receipts
-from hub.storage import dead_letters, events, presence
+from hub.storage import alarms, dead_letters, events, presence
 from hub.storage.dead_letters import DeadLetter
-from protocol import Channel, Heartbeat, Status, encode, topic
+from protocol import CancelEvent, Channel, Heartbeat, Status, encode, topic
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
+    from uuid import UUID
 
     from psycopg_pool import AsyncConnectionPool
 
     from hub.ingest.lanes import Lane
     from hub.metrics import HubMetrics
+    from protocol import Event
 
 log = structlog.get_logger(__name__)
 
@@ -83,32 +86,48 @@ class Writers:
         while items := await lane.take(policy.max_events, policy.max_wait_s):
             gauge.set(lane.events)
             started = time.perf_counter()
-            stored = await self._store_events(items)
+            stored, alarms_of = await self._store_events(items)
             flush.observe(time.perf_counter() - started)
-            self._acknowledge(stored)
+            self._acknowledge(stored, alarms_of)
 
-    async def _store_events(self, items: Sequence[EventsIn]) -> list[EventsIn]:
-        """Store ``items``; return those stored (all but any the database refused)."""
+    async def _store_events(
+        self, items: Sequence[EventsIn]
+    ) -> tuple[list[EventsIn], dict[UUID, UUID]]:
+        """Store ``items`` and the alarms they raise or join, in one transaction.
+
+        Returns the items stored (all but any the database refused) and, for each event that
+        raised or joined an alarm, the alarm's id.
+        """
         rows = [row for item in items for row in events.rows_of(item.batch, item.received_at)]
+        batch_events = [event for item in items for event in item.batch.events]
         try:
-            new = await self._with_retry(lambda conn: events.store(conn, rows))
+            new, joined = await self._with_retry(
+                lambda conn: _store_with_alarms(conn, rows, batch_events)
+            )
         except REFUSED as err:
             if len(items) == 1:
                 await self._refuse(items[0], err)
-                return []
+                return [], {}
             half = len(items) // 2
-            return [
-                *await self._store_events(items[:half]),
-                *await self._store_events(items[half:]),
-            ]
+            first, first_alarms = await self._store_events(items[:half])
+            second, second_alarms = await self._store_events(items[half:])
+            return [*first, *second], first_alarms | second_alarms
         self._metrics.batch_events.observe(len(rows))
         self._metrics.events_stored.inc(new)
         self._metrics.events_duplicate.inc(len(rows) - new)
-        return list(items)
+        for link in joined:
+            if link.raised:
+                log.warning(
+                    "alarm_raised",
+                    alarm_id=str(link.alarm_id),
+                    event_id=str(link.event_id),
+                    home_id=next(e.home_id for e in batch_events if e.event_id == link.event_id),
+                )
+        return list(items), {link.event_id: link.alarm_id for link in joined}
 
-    def _acknowledge(self, stored: Sequence[EventsIn]) -> None:
+    def _acknowledge(self, stored: Sequence[EventsIn], alarms_of: dict[UUID, UUID]) -> None:
         committed = [(e.home_id, e.event_id) for item in stored for e in item.batch.events]
-        acks = receipts(committed, datetime.now(UTC))
+        acks = receipts(committed, datetime.now(UTC), alarms_of)
         failed: list[HubError] = []
         for ack in acks:
             try:
@@ -206,3 +225,20 @@ async def _store_presence(
     beats = [(i.message, i.received_at) for i in items if isinstance(i.message, Heartbeat)]
     states = [(i.message, i.received_at) for i in items if isinstance(i.message, Status)]
     await presence.store(conn, beats, states)
+
+
+async def _store_with_alarms(
+    conn: psycopg.AsyncConnection[object], rows: Sequence[events.EventRow], batch: Sequence[Event]
+) -> tuple[int, list[alarms.Joined]]:
+    """Events, and the alarms they raise, join or cancel, committed together."""
+    triggered = [(event, trigger) for event in batch if (trigger := trigger_for(event))]
+    cancels = [event for event in batch if isinstance(event, CancelEvent)]
+    if not triggered and not cancels:
+        return await events.store(conn, rows), []
+    now = datetime.now(UTC)
+    async with conn.transaction():
+        new = await events.store(conn, rows)
+        joined = await alarms.apply_triggers(conn, triggered, now) if triggered else []
+        if cancels:
+            await alarms.cancel_by_resident(conn, cancels, now)
+    return new, joined

@@ -1,0 +1,1 @@
+"""The alarm engine: rules that turn events into alarms, and the alarm lifecycle."""

@@ -1,0 +1,310 @@
+"""Alarms in PostgreSQL: raise or join, cancel, claim (one winner), change state, escalate.
+
+Every change is one statement that checks the state it changes from, so two operators or two
+hubs acting at once cannot both succeed; every change writes an ``alarm_log`` row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from psycopg.types.json import Jsonb
+
+from hub.alarms.lifecycle import (
+    ESCALATE_AFTER,
+    OPEN_STATES,
+    AlarmState,
+    AlarmTimer,
+    IllegalTransitionError,
+    check_transition,
+    escalated_priority,
+    escalation_due,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime, timedelta
+
+    from psycopg import AsyncConnection
+
+    from hub.alarms.rules import AlarmTrigger
+    from protocol import CancelEvent, Event
+
+SYSTEM = "system"
+"""The actor of changes the hub makes by itself."""
+RESIDENT = "resident"
+
+_OPEN = list(OPEN_STATES)
+
+
+class UnknownAlarmError(LookupError):
+    """No alarm has this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """What storing one triggering event did."""
+
+    event_id: uuid.UUID
+    alarm_id: uuid.UUID
+    raised: bool
+    """True for a new alarm, False when the event joined an open one (or was seen before)."""
+
+
+async def apply_triggers(
+    conn: AsyncConnection[Any], triggered: Sequence[tuple[Event, AlarmTrigger]], now: datetime
+) -> list[Joined]:
+    """Raise an alarm for each triggering event, or join the open one of its home and kind.
+
+    An event seen before (redelivered) returns the alarm it raised or joined, and changes
+    nothing. Call inside the transaction that stores the events.
+    """
+    ids = [event.event_id for event, _ in triggered]
+    cursor = await conn.execute(
+        "SELECT event_id, alarm_id FROM alarm_events WHERE event_id = ANY(%s)", (ids,)
+    )
+    known = {row[0]: row[1] for row in await cursor.fetchall()}
+    joined = []
+    for event, trigger in triggered:
+        if event.event_id in known:
+            joined.append(Joined(event.event_id, known[event.event_id], raised=False))
+            continue
+        cursor = await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " DO UPDATE SET trigger_count = alarms.trigger_count + 1,"
+            "  last_trigger_at = GREATEST(alarms.last_trigger_at, EXCLUDED.last_trigger_at),"
+            "  updated_at = now()"
+            " RETURNING alarm_id, xmax = 0",
+            (
+                uuid.uuid4(),
+                event.home_id,
+                trigger.kind.value,
+                trigger.priority,
+                trigger.reason_key,
+                Jsonb(trigger.reason_params),
+                event.ts,
+                event.ts,
+            ),
+        )
+        row = await cursor.fetchone()
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns a row
+        alarm_id, raised = row[0], bool(row[1])
+        known[event.event_id] = alarm_id
+        await conn.execute(
+            "INSERT INTO alarm_events (event_id, alarm_id) VALUES (%s, %s)",
+            (event.event_id, alarm_id),
+        )
+        await _log(
+            conn,
+            alarm_id,
+            at=now,
+            actor=SYSTEM,
+            action="raised" if raised else "joined",
+            from_state=None,
+            to_state=AlarmState.RAISED if raised else None,
+            detail={"event_id": str(event.event_id), "device_id": event.device_id},
+        )
+        joined.append(Joined(event.event_id, alarm_id, raised))
+    return joined
+
+
+async def cancel_by_resident(
+    conn: AsyncConnection[Any], cancels: Sequence[CancelEvent], now: datetime
+) -> list[uuid.UUID]:
+    """Cancel the open alarms that cancel presses name; return the alarms cancelled.
+
+    A press naming no alarm, or one already closed, changes nothing (it stays an event).
+    """
+    cancelled = []
+    for press in cancels:
+        if press.value.cancels is None:
+            continue
+        cursor = await conn.execute(
+            "SELECT a.alarm_id, a.state FROM alarms a JOIN alarm_events e USING (alarm_id)"
+            " WHERE e.event_id = %s AND a.home_id = %s AND a.state = ANY(%s) FOR UPDATE OF a",
+            (press.value.cancels, press.home_id, _OPEN),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            continue
+        alarm_id, state = row
+        await conn.execute(
+            "UPDATE alarms SET state = 'cancelled', closed_at = %s, outcome = 'cancelled',"
+            " updated_at = now() WHERE alarm_id = %s",
+            (now, alarm_id),
+        )
+        await _log(
+            conn,
+            alarm_id,
+            at=now,
+            actor=RESIDENT,
+            action="cancelled",
+            from_state=AlarmState(state),
+            to_state=AlarmState.CANCELLED,
+            detail={"event_id": str(press.event_id)},
+        )
+        cancelled.append(alarm_id)
+    return cancelled
+
+
+async def claim(
+    conn: AsyncConnection[Any], alarm_id: uuid.UUID, operator: str, now: datetime
+) -> None:
+    """Give a raised alarm to ``operator``; of several claiming at once, exactly one wins.
+
+    Raises:
+        IllegalTransitionError: it is not raised any more (someone else has it, or closed).
+        UnknownAlarmError: no such alarm.
+    """
+    async with conn.transaction():
+        cursor = await conn.execute(
+            "UPDATE alarms SET state = 'claimed', claimed_by = %s, claimed_at = %s,"
+            " updated_at = now() WHERE alarm_id = %s AND state = 'raised' RETURNING alarm_id",
+            (operator, now, alarm_id),
+        )
+        if await cursor.fetchone() is None:
+            raise IllegalTransitionError(await _state(conn, alarm_id), AlarmState.CLAIMED)
+        await _log(
+            conn,
+            alarm_id,
+            at=now,
+            actor=operator,
+            action="claimed",
+            from_state=AlarmState.RAISED,
+            to_state=AlarmState.CLAIMED,
+            detail={},
+        )
+
+
+async def transition(  # noqa: PLR0913 - the change, who made it, and what they said
+    conn: AsyncConnection[Any],
+    alarm_id: uuid.UUID,
+    wanted: AlarmState,
+    *,
+    actor: str,
+    now: datetime,
+    detail: dict[str, str] | None = None,
+) -> AlarmState:
+    """Move an alarm to ``wanted`` if the lifecycle allows it from where it is now.
+
+    Returns the state it came from. The change applies only if nobody changed the alarm in
+    between (the update checks the state it read).
+
+    Raises:
+        IllegalTransitionError: the lifecycle does not allow it (or someone got there first).
+        UnknownAlarmError: no such alarm.
+    """
+    async with conn.transaction():
+        current = await _state(conn, alarm_id)
+        check_transition(current, wanted)
+        closing = not wanted.is_open
+        cursor = await conn.execute(
+            "UPDATE alarms SET state = %s, updated_at = now(),"
+            " closed_at = CASE WHEN %s THEN %s ELSE closed_at END,"
+            " outcome = CASE WHEN %s THEN %s ELSE outcome END,"
+            " claimed_by = CASE WHEN %s = 'raised' THEN NULL ELSE claimed_by END"
+            " WHERE alarm_id = %s AND state = %s RETURNING alarm_id",
+            (
+                wanted.value,
+                closing,
+                now,
+                closing,
+                (detail or {}).get("outcome"),
+                wanted.value,
+                alarm_id,
+                current.value,
+            ),
+        )
+        if await cursor.fetchone() is None:
+            raise IllegalTransitionError(await _state(conn, alarm_id), wanted)
+        await _log(
+            conn,
+            alarm_id,
+            at=now,
+            actor=actor,
+            action=wanted.value,
+            from_state=current,
+            to_state=wanted,
+            detail=detail or {},
+        )
+    return current
+
+
+async def escalate_due(
+    conn: AsyncConnection[Any], now: datetime, policy: dict[int, timedelta] = ESCALATE_AFTER
+) -> list[uuid.UUID]:
+    """Escalate every raised alarm left unclaimed past its priority's time; return them.
+
+    Timers live in the table, so they survive a hub restart; several hubs may run this at
+    once, and the update's own condition keeps an alarm from escalating twice for one wait.
+    """
+    cursor = await conn.execute(
+        "SELECT alarm_id, state, priority, raised_at, escalated_at FROM alarms"
+        " WHERE state = 'raised'"
+    )
+    escalated = []
+    for alarm_id, state, priority, raised_at, escalated_at in await cursor.fetchall():
+        timer = AlarmTimer(AlarmState(state), priority, raised_at, escalated_at)
+        if not escalation_due(timer, now, policy):
+            continue
+        new_priority = escalated_priority(priority)
+        async with conn.transaction():
+            done = await conn.execute(
+                "UPDATE alarms SET priority = %s, escalated_at = %s, updated_at = now()"
+                " WHERE alarm_id = %s AND state = 'raised'"
+                " AND escalated_at IS NOT DISTINCT FROM %s RETURNING alarm_id",
+                (new_priority, now, alarm_id, escalated_at),
+            )
+            if await done.fetchone() is None:
+                continue
+            await _log(
+                conn,
+                alarm_id,
+                at=now,
+                actor=SYSTEM,
+                action="escalated",
+                from_state=AlarmState.RAISED,
+                to_state=AlarmState.RAISED,
+                detail={"from_priority": str(priority), "to_priority": str(new_priority)},
+            )
+        escalated.append(alarm_id)
+    return escalated
+
+
+async def _state(conn: AsyncConnection[Any], alarm_id: uuid.UUID) -> AlarmState:
+    cursor = await conn.execute("SELECT state FROM alarms WHERE alarm_id = %s", (alarm_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        raise UnknownAlarmError(str(alarm_id))
+    return AlarmState(row[0])
+
+
+async def _log(  # noqa: PLR0913 - one row's columns
+    conn: AsyncConnection[Any],
+    alarm_id: uuid.UUID,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    from_state: AlarmState | None,
+    to_state: AlarmState | None,
+    detail: dict[str, str],
+) -> None:
+    await conn.execute(
+        "INSERT INTO alarm_log (alarm_id, at, actor, action, from_state, to_state, detail)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            alarm_id,
+            at,
+            actor,
+            action,
+            from_state.value if from_state else None,
+            to_state.value if to_state else None,
+            Jsonb(detail),
+        ),
+    )

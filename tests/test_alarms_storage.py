@@ -1,0 +1,189 @@
+"""Alarms in PostgreSQL: raise, join, redelivery, cancel, the claim race, moves, escalation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+from pydantic import TypeAdapter
+
+from hub.alarms.lifecycle import AlarmState, IllegalTransitionError
+from hub.alarms.rules import trigger_for
+from hub.storage import alarms, homes, migrate
+from protocol import CancelEvent, Event, EventKind
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
+Conn = psycopg.AsyncConnection[Any]
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Conn]:
+    """A migrated database with home-1 registered."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await homes.register(conn, ["home-1"], "ats-1")
+        yield conn
+
+
+def press(kind: EventKind = EventKind.PANIC_BUTTON, at: datetime = NOW) -> Event:
+    """An alarm event of home-1."""
+    return TypeAdapter[Event](Event).validate_python(
+        {
+            "event_id": uuid.uuid4(),
+            "home_id": "home-1",
+            "device_id": "pendant-1",
+            "ts": at,
+            "seq": 1,
+            "kind": kind,
+            "value": {"active": True},
+        }
+    )
+
+
+async def raise_from(conn: Conn, *events: Event) -> list[alarms.Joined]:
+    """Apply the rules' triggers for ``events``."""
+    triggered = [(e, t) for e in events if (t := trigger_for(e)) is not None]
+    return await alarms.apply_triggers(conn, triggered, NOW)
+
+
+async def one(conn: Conn, query: str, *params: object) -> tuple[Any, ...]:
+    """The single row of ``query``."""
+    row = await (await conn.execute(query, params)).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+async def test_a_repeated_trigger_joins_the_open_alarm_and_a_redelivery_changes_nothing(
+    db: Conn,
+) -> None:
+    """Two presses make one alarm counted twice; the same press again is not a third."""
+    first, second = press(), press(at=NOW + timedelta(seconds=30))
+    (raised,) = await raise_from(db, first)
+    (joined,) = await raise_from(db, second)
+    (again,) = await raise_from(db, first)
+    assert raised.raised
+    assert not joined.raised
+    assert raised.alarm_id == joined.alarm_id == again.alarm_id
+    assert await one(db, "SELECT trigger_count, state, priority FROM alarms") == (
+        2,
+        "raised",
+        1,
+    )
+    actions = await (await db.execute("SELECT action FROM alarm_log ORDER BY id")).fetchall()
+    assert [a[0] for a in actions] == ["raised", "joined"]
+    (smoke,) = await raise_from(db, press(EventKind.SMOKE))
+    assert smoke.raised
+    assert smoke.alarm_id != raised.alarm_id
+
+
+async def test_a_cancel_press_cancels_the_alarm_it_names_and_keeps_it_on_record(
+    db: Conn,
+) -> None:
+    """The resident's cancel closes the alarm as cancelled, logged; a later press raises anew."""
+    alarm_event = press()
+    (raised,) = await raise_from(db, alarm_event)
+    cancel = TypeAdapter[Event](Event).validate_python(
+        {
+            "event_id": uuid.uuid4(),
+            "home_id": "home-1",
+            "device_id": "pendant-1",
+            "ts": NOW,
+            "seq": 2,
+            "kind": EventKind.CANCEL,
+            "value": {"cancels": alarm_event.event_id},
+        }
+    )
+    assert isinstance(cancel, CancelEvent)
+    assert await alarms.cancel_by_resident(db, [cancel], NOW) == [raised.alarm_id]
+    assert await one(db, "SELECT state, outcome FROM alarms") == ("cancelled", "cancelled")
+    assert await alarms.cancel_by_resident(db, [cancel], NOW) == []
+    (anew,) = await raise_from(db, press())
+    assert anew.raised
+
+
+async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
+    database_url: str, db: Conn
+) -> None:
+    """Three operators claim each new alarm at once: one wins, the others are told why."""
+    async with AsyncConnectionPool(
+        database_url, min_size=3, max_size=3, kwargs={"autocommit": True}
+    ) as pool:
+
+        async def claim_as(alarm_id: uuid.UUID, operator: str) -> str | None:
+            async with pool.connection() as conn:
+                try:
+                    await alarms.claim(conn, alarm_id, operator, NOW)
+                except IllegalTransitionError:
+                    return None
+                return operator
+
+        for trial in range(1000):
+            (raised,) = await raise_from(db, press(at=NOW + timedelta(seconds=trial)))
+            winners = await asyncio.gather(
+                *(claim_as(raised.alarm_id, f"op-{n}") for n in range(3))
+            )
+            won = [w for w in winners if w is not None]
+            assert len(won) == 1, f"trial {trial}: {winners}"
+            claimed_by = await one(
+                db, "SELECT claimed_by FROM alarms WHERE alarm_id = %s", raised.alarm_id
+            )
+            assert claimed_by == (won[0],)
+            await alarms.transition(
+                db, raised.alarm_id, AlarmState.CANCELLED, actor=won[0], now=NOW
+            )
+
+
+async def test_moves_follow_the_lifecycle_and_illegal_ones_say_why(db: Conn) -> None:
+    """Claim, in progress, resolve with an outcome; then nothing more; each step logged."""
+    (raised,) = await raise_from(db, press())
+    await alarms.claim(db, raised.alarm_id, "anna", NOW)
+    with pytest.raises(IllegalTransitionError, match="claimed cannot become claimed"):
+        await alarms.claim(db, raised.alarm_id, "bruno", NOW)
+    await alarms.transition(db, raised.alarm_id, AlarmState.IN_PROGRESS, actor="anna", now=NOW)
+    await alarms.transition(
+        db,
+        raised.alarm_id,
+        AlarmState.RESOLVED,
+        actor="anna",
+        now=NOW,
+        detail={"outcome": "help_sent"},
+    )
+    with pytest.raises(IllegalTransitionError, match="already resolved"):
+        await alarms.transition(db, raised.alarm_id, AlarmState.CLAIMED, actor="anna", now=NOW)
+    with pytest.raises(alarms.UnknownAlarmError):
+        await alarms.claim(db, uuid.uuid4(), "anna", NOW)
+    assert await one(db, "SELECT state, outcome, claimed_by FROM alarms") == (
+        "resolved",
+        "help_sent",
+        "anna",
+    )
+    log = await (await db.execute("SELECT actor, action FROM alarm_log ORDER BY id")).fetchall()
+    assert log == [
+        ("system", "raised"),
+        ("anna", "claimed"),
+        ("anna", "in_progress"),
+        ("anna", "resolved"),
+    ]
+
+
+async def test_an_unclaimed_alarm_escalates_once_per_wait(db: Conn) -> None:
+    """Past 60 s unclaimed a priority-2 alarm becomes priority 1, logged; not again at once."""
+    (flood,) = await raise_from(db, press(EventKind.FLOOD, at=NOW - timedelta(minutes=3)))
+    assert await alarms.escalate_due(db, NOW) == [flood.alarm_id]
+    assert await alarms.escalate_due(db, NOW + timedelta(seconds=30)) == []
+    assert await one(db, "SELECT priority, state, escalated_at FROM alarms") == (
+        1,
+        "raised",
+        NOW,
+    )
+    assert await alarms.escalate_due(db, NOW + timedelta(seconds=61)) == [flood.alarm_id]
+    await alarms.claim(db, flood.alarm_id, "anna", NOW)
+    assert await alarms.escalate_due(db, NOW + timedelta(hours=1)) == []
