@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
 from hub.alarms.timers import escalate_forever
+from hub.api.routes import POOL, add_api
 from hub.config import HubSettings
 from hub.ingest.consumer import Consumer
 from hub.ingest.registry import HomeRegister
@@ -31,7 +32,6 @@ Pool = AsyncConnectionPool[psycopg.AsyncConnection[object]]
 
 SETTINGS = web.AppKey("settings", HubSettings)
 METRICS = web.AppKey("metrics", HubMetrics)
-POOL = web.AppKey("pool", AsyncConnectionPool)
 CONSUMER = web.AppKey("consumer", Consumer)
 WRITER_TASKS = web.AppKey("writer_tasks", list)
 WRITERS = web.AppKey("writers", Writers)
@@ -54,6 +54,7 @@ def create_app(settings: HubSettings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
+    add_api(app)
     return app
 
 

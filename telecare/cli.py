@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import getpass
 import json
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from device_sim.simulation import (
 from gateway.config import GatewaySettings
 from gateway.process import adapters_for, run_gateway
 from hub.app import create_app
+from hub.auth.users import Role, add_user, create_token
 from hub.config import HubSettings
 from hub.storage import homes, migrate
 from protocol import ProtocolError, decode_topic, is_safe_id
@@ -48,6 +51,7 @@ EXIT_USAGE = 2
 EXIT_FAILED = 3
 GC_YOUNG_THRESHOLD = 50_000
 LOAD_ACK_GRACE_S = 10.0
+MIN_PASSWORD_LENGTH = 10
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +122,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gateway.set_defaults(run=_gateway)
 
+    _add_sim_commands(commands)
+
+    _add_user_commands(commands)
+
+    db = commands.add_parser("db", help="the hub's database", description="The hub's database.")
+    db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    migrate = db_commands.add_parser(
+        "migrate",
+        help="bring the schema up to date (also done at hub start)",
+        description="Apply the migrations TELECARE_DATABASE_URL has not had; safe to repeat.",
+    )
+    migrate.set_defaults(run=_db_migrate)
+
+    homes = commands.add_parser(
+        "homes", help="the register of homes", description="The register of homes."
+    )
+    homes_commands = homes.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add = homes_commands.add_parser(
+        "add",
+        help="register homes, so the hub takes their messages",
+        description="Register homes in a district; homes already registered stay as they are.",
+    )
+    add.add_argument("home_id", nargs="+", type=_home_id, help="home ids to register")
+    add.add_argument(
+        "--district", required=True, help="the district (territorial social area) they are in"
+    )
+    add.set_defaults(run=_homes_add)
+    return parser
+
+
+def _add_sim_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = commands.add_parser(
         "sim",
         help="simulate homes and people: live traffic, incidents, history",
@@ -159,30 +194,35 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--district", default="sim", help="district to register them in")
     backfill.set_defaults(run=_sim_backfill)
 
-    db = commands.add_parser("db", help="the hub's database", description="The hub's database.")
-    db_commands = db.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    migrate = db_commands.add_parser(
-        "migrate",
-        help="bring the schema up to date (also done at hub start)",
-        description="Apply the migrations TELECARE_DATABASE_URL has not had; safe to repeat.",
-    )
-    migrate.set_defaults(run=_db_migrate)
 
-    homes = commands.add_parser(
-        "homes", help="the register of homes", description="The register of homes."
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser(
+        "user", help="people who use the console and API", description="Users of the centre."
     )
-    homes_commands = homes.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    add = homes_commands.add_parser(
+    user_commands = user.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    user_add = user_commands.add_parser(
         "add",
-        help="register homes, so the hub takes their messages",
-        description="Register homes in a district; homes already registered stay as they are.",
+        help="create a user (or reset their password, role and districts)",
+        description=(
+            "Create a user of the console and API. The password is read from "
+            "TELECARE_NEW_PASSWORD, or asked for twice on the terminal; it is stored only as "
+            "an argon2 hash."
+        ),
     )
-    add.add_argument("home_id", nargs="+", type=_home_id, help="home ids to register")
-    add.add_argument(
-        "--district", required=True, help="the district (territorial social area) they are in"
+    user_add.add_argument("username")
+    user_add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    user_add.add_argument(
+        "--district", action="append", default=[], help="a district they serve (repeat)"
     )
-    add.set_defaults(run=_homes_add)
-    return parser
+    user_add.set_defaults(run=_user_add)
+    user_token = user_commands.add_parser(
+        "token",
+        help="make an API token for an integration acting as a user",
+        description="Print a new API token (shown once; only its hash is kept).",
+    )
+    user_token.add_argument("username")
+    user_token.add_argument("--name", required=True, help="what the token is for")
+    user_token.set_defaults(run=_user_token)
 
 
 def _home_id(value: str) -> str:
@@ -335,6 +375,57 @@ def _sim_backfill(args: argparse.Namespace) -> int:
     sim_homes = make_homes(count, settings.sim_seed, settings.sim_home_prefix)
     result = asyncio.run(backfill(hub_settings.database_url, sim_homes, args.days, args.district))
     sys.stdout.write(f"wrote {result.events} events: {result.homes} homes, {result.days} days\n")
+    return EXIT_OK
+
+
+def _new_password() -> str | None:
+    given = os.environ.get("TELECARE_NEW_PASSWORD")
+    if given:
+        return given
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        sys.stderr.write("telecare user add: the passwords differ\n")
+        return None
+    return first
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    settings = HubSettings(mqtt_protocol=MqttProtocol.V5)
+    configure_logging(settings.log_level, settings.log_format)
+    password = _new_password()
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        sys.stderr.write(f"telecare user add: a password of {MIN_PASSWORD_LENGTH}+ characters\n")
+        return EXIT_USAGE
+
+    async def run() -> None:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            await migrate.migrate(conn)
+            await add_user(conn, args.username, password, Role(args.role), args.district)
+
+    asyncio.run(run())
+    sys.stdout.write(f"user {args.username} ({args.role}) saved\n")
+    return EXIT_OK
+
+
+def _user_token(args: argparse.Namespace) -> int:
+    settings = HubSettings(mqtt_protocol=MqttProtocol.V5)
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> str:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            await migrate.migrate(conn)
+            return await create_token(conn, args.username, args.name)
+
+    try:
+        token = asyncio.run(run())
+    except psycopg.errors.ForeignKeyViolation:
+        sys.stderr.write(f"telecare user token: no user {args.username!r}\n")
+        return EXIT_USAGE
+    sys.stdout.write(token + "\n")
     return EXIT_OK
 
 

@@ -308,3 +308,99 @@ async def _log(  # noqa: PLR0913 - one row's columns
             Jsonb(detail),
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRow:
+    """An alarm as the API shows it."""
+
+    alarm_id: uuid.UUID
+    home_id: str
+    district: str
+    kind: str
+    priority: int
+    state: str
+    reason_key: str
+    reason_params: dict[str, str]
+    raised_at: datetime
+    last_trigger_at: datetime
+    trigger_count: int
+    escalated_at: datetime | None
+    claimed_by: str | None
+    closed_at: datetime | None
+    outcome: str | None
+
+
+_ALARM_COLUMNS = (
+    "a.alarm_id, a.home_id, h.district, a.kind, a.priority, a.state, a.reason_key,"
+    " a.reason_params, a.raised_at, a.last_trigger_at, a.trigger_count, a.escalated_at,"
+    " a.claimed_by, a.closed_at, a.outcome"
+)
+
+
+async def list_alarms(  # noqa: PLR0913 - the API's filters
+    conn: AsyncConnection[Any],
+    *,
+    districts: Sequence[str] | None,
+    states: Sequence[AlarmState],
+    home_id: str | None,
+    limit: int,
+    before: datetime | None,
+) -> list[AlarmRow]:
+    """Alarms newest first, in ``districts`` (all when None), in ``states``, before a time."""
+    cursor = await conn.execute(
+        f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
+        " WHERE (%s::text[] IS NULL OR h.district = ANY(%s::text[]))"
+        " AND a.state = ANY(%s) AND (%s::text IS NULL OR a.home_id = %s)"
+        " AND (%s::timestamptz IS NULL OR a.raised_at < %s)"
+        " ORDER BY a.raised_at DESC LIMIT %s",
+        (
+            None if districts is None else list(districts),
+            None if districts is None else list(districts),
+            [s.value for s in states],
+            home_id,
+            home_id,
+            before,
+            before,
+            limit,
+        ),
+    )
+    return [AlarmRow(*row) for row in await cursor.fetchall()]
+
+
+async def get_alarm(conn: AsyncConnection[Any], alarm_id: uuid.UUID) -> AlarmRow | None:
+    """One alarm, with its home's district."""
+    cursor = await conn.execute(
+        f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
+        " WHERE a.alarm_id = %s",
+        (alarm_id,),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else AlarmRow(*row)
+
+
+async def timeline(conn: AsyncConnection[Any], alarm_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    """Every change of an alarm in order: (at, actor, action, from, to, detail)."""
+    cursor = await conn.execute(
+        "SELECT at, actor, action, from_state, to_state, detail FROM alarm_log"
+        " WHERE alarm_id = %s ORDER BY id",
+        (alarm_id,),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def add_note(
+    conn: AsyncConnection[Any], alarm_id: uuid.UUID, actor: str, text: str, now: datetime
+) -> None:
+    """Put an operator's note on an alarm's timeline (any state: notes may follow closing)."""
+    await _state(conn, alarm_id)
+    await _log(
+        conn,
+        alarm_id,
+        at=now,
+        actor=actor,
+        action="note",
+        from_state=None,
+        to_state=None,
+        detail={"text": text},
+    )

@@ -1,0 +1,161 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, generated from the API's pydantic models."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic.json_schema import models_json_schema
+
+from hub.api.models import (
+    AlarmDetail,
+    AlarmOut,
+    AlarmPage,
+    CancelRequest,
+    ErrorBody,
+    LoginRequest,
+    Me,
+    NoteRequest,
+    ResolveRequest,
+)
+from telecare import __version__
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic.json_schema import JsonSchemaMode
+
+_REF = "#/components/schemas/{model}"
+_ERRORS = {
+    "401": "not signed in, or a bad token",
+    "403": "signed in, but not allowed (role, or a change without the CSRF header)",
+    "404": "no such alarm, or not in the caller's districts",
+    "409": "the alarm's state does not allow this (the body says why)",
+    "422": "a field of the request is not valid (the body names it)",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _content(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": _ref(model)}}
+
+
+def _operation(
+    summary: str,
+    response: type[BaseModel],
+    body: type[BaseModel] | None = None,
+    errors: tuple[str, ...] = ("401", "403", "404", "422"),
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "responses": {
+            "200": {"description": "done", "content": _content(response)},
+            **{
+                code: {"description": _ERRORS[code], "content": _content(ErrorBody)}
+                for code in errors
+            },
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _content(body)}
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
+
+
+_ALARM_ID = [
+    {
+        "name": "alarm_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+]
+_LIST = [
+    {
+        "name": "state",
+        "in": "query",
+        "schema": {"type": "string", "default": "open"},
+        "description": "open, all, or states separated by commas",
+    },
+    {"name": "home_id", "in": "query", "schema": {"type": "string"}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    {
+        "name": "before",
+        "in": "query",
+        "schema": {"type": "string", "format": "date-time"},
+        "description": "the previous page's next_before",
+    },
+]
+
+
+def _action(summary: str, body: type[BaseModel] | None = None) -> dict[str, Any]:
+    return {
+        "post": _operation(summary, AlarmOut, body, ("401", "403", "404", "409", "422"), _ALARM_ID)
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The whole document (built once)."""
+    models: list[type[BaseModel]] = [
+        LoginRequest,
+        Me,
+        NoteRequest,
+        ResolveRequest,
+        CancelRequest,
+        AlarmOut,
+        AlarmPage,
+        AlarmDetail,
+        ErrorBody,
+    ]
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
+    _, schema = models_json_schema(modes, ref_template=_REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Telecare operator API", "version": __version__},
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "telecare_session"},
+                "token": {"type": "http", "scheme": "bearer"},
+            },
+        },
+        "security": [{"session": []}, {"token": []}],
+        "paths": {
+            "/api/v1/auth/login": {
+                "post": {
+                    **_operation(
+                        "Sign in; sets the session cookie", Me, LoginRequest, ("401", "422")
+                    ),
+                    "security": [],
+                }
+            },
+            "/api/v1/auth/logout": {
+                "post": {"summary": "Sign out", "responses": {"200": {"description": "done"}}}
+            },
+            "/api/v1/auth/me": {"get": _operation("Who is signed in", Me, errors=("401",))},
+            "/api/v1/alarms": {
+                "get": _operation(
+                    "Alarms, newest first", AlarmPage, errors=("401", "422"), parameters=_LIST
+                )
+            },
+            "/api/v1/alarms/{alarm_id}": {
+                "get": _operation("One alarm with its timeline", AlarmDetail, parameters=_ALARM_ID)
+            },
+            "/api/v1/alarms/{alarm_id}/claim": _action("Take a raised alarm (one operator wins)"),
+            "/api/v1/alarms/{alarm_id}/start": _action("Mark a claimed alarm in progress"),
+            "/api/v1/alarms/{alarm_id}/notes": _action("Add a note to the timeline", NoteRequest),
+            "/api/v1/alarms/{alarm_id}/resolve": _action("Resolve with an outcome", ResolveRequest),
+            "/api/v1/alarms/{alarm_id}/cancel": _action(
+                "Cancel an alarm nobody needs", CancelRequest
+            ),
+        },
+    }

@@ -1,0 +1,372 @@
+"""The REST API's handlers: sign-in, and alarms (list, one with its timeline, actions).
+
+Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) whose
+changes must carry the session's CSRF token in ``X-CSRF-Token``, or an API token in
+``Authorization: Bearer``. A person's data outside the user's districts is "not found", not
+"forbidden": its existence is not confirmed. Reads of a person's alarm and every action are
+written to the audit log in the same transaction as the action.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+import structlog
+from aiohttp import web
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, ValidationError
+
+from hub.alarms.lifecycle import OPEN_STATES, AlarmState, IllegalTransitionError
+from hub.api.models import (
+    AlarmDetail,
+    AlarmOut,
+    AlarmPage,
+    CancelRequest,
+    ErrorBody,
+    FieldProblem,
+    LoginRequest,
+    Me,
+    NoteRequest,
+    ResolveRequest,
+    TimelineEntry,
+)
+from hub.api.openapi import openapi_document
+from hub.auth import users
+from hub.auth.throttle import LoginThrottle
+from hub.storage import alarms, audit
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    import psycopg
+
+    from hub.auth.users import User
+
+    Conn: TypeAlias = psycopg.AsyncConnection[Any]
+
+log = structlog.get_logger(__name__)
+
+POOL = web.AppKey("pool", AsyncConnectionPool)
+"""The hub's connection pool, opened at start-up (``hub.app``)."""
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+SESSION_COOKIE = "telecare_session"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PAGE_MAX = 200
+M = TypeVar("M", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """An error answered as JSON: status, message and the fields at fault."""
+
+    def __init__(self, status: int, message: str, fields: list[FieldProblem] | None = None) -> None:
+        """Say what went wrong."""
+        super().__init__(message)
+        self.status = status
+        self.body = ErrorBody(error=message, fields=fields or [])
+
+
+def add_api(app: web.Application) -> None:
+    """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
+    app[THROTTLE] = LoginThrottle()
+    app.middlewares.append(_errors)
+    app.router.add_get("/api/v1/openapi.json", _openapi)
+    app.router.add_post("/api/v1/auth/login", _login)
+    app.router.add_post("/api/v1/auth/logout", _logout)
+    app.router.add_get("/api/v1/auth/me", _me)
+    app.router.add_get("/api/v1/alarms", _list_alarms)
+    app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/start", _start)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/notes", _note)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/resolve", _resolve)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/cancel", _cancel)
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return _json(err.body, status=err.status)
+    except IllegalTransitionError as err:
+        return _json(ErrorBody(error=err.reason), status=409)
+
+
+def _json(body: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(text=body.model_dump_json(), status=status)
+
+
+def _pool(request: web.Request) -> AsyncConnectionPool[Any]:
+    return request.app[POOL]
+
+
+async def _body(request: web.Request, model: type[M]) -> M:
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as err:
+        fields = [
+            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
+            for e in err.errors()
+        ]
+        raise ApiError(422, "the request body is not valid", fields) from err
+
+
+async def _user(request: web.Request) -> User:
+    """The caller, checked: a bearer token, or a session cookie (with CSRF on changes)."""
+    now = datetime.now(UTC)
+    header = request.headers.get("Authorization", "")
+    async with _pool(request).connection() as conn:
+        if header.startswith("Bearer "):
+            user = await users.token_user(conn, header.removeprefix("Bearer ").strip())
+            if user is None:
+                raise ApiError(401, "the API token is not valid")
+            return user
+        cookie = request.cookies.get(SESSION_COOKIE)
+        session = await users.session_of(conn, cookie, now) if cookie else None
+    if session is None:
+        raise ApiError(401, "sign in first")
+    if request.method in UNSAFE:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent, session.csrf_token):
+            raise ApiError(403, f"a change needs the session's {CSRF_HEADER} header")
+    return session.user
+
+
+async def _openapi(_request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+async def _login(request: web.Request) -> web.Response:
+    body = await _body(request, LoginRequest)
+    throttle = request.app[THROTTLE]
+    wait_s = throttle.retry_after(body.username, time.monotonic())
+    if wait_s > 0:
+        raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
+    async with _pool(request).connection() as conn:
+        user = await users.check_password(conn, body.username, body.password)
+        if user is None:
+            throttle.failed(body.username, time.monotonic())
+            log.warning("login_failed", username=body.username)
+            raise ApiError(401, "wrong user name or password")
+        throttle.succeeded(body.username)
+        token, csrf = await users.start_session(conn, user, datetime.now(UTC))
+        await audit.record(conn, user.username, "login", f"user:{user.username}")
+    response = _json(
+        Me(username=user.username, role=user.role, districts=list(user.districts), csrf_token=csrf)
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+        max_age=int(users.SESSION_TTL.total_seconds()),
+    )
+    return response
+
+
+async def _logout(request: web.Request) -> web.Response:
+    await _user(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        async with _pool(request).connection() as conn:
+            await users.end_session(conn, cookie)
+    response = web.json_response({"signed_out": True})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def _me(request: web.Request) -> web.Response:
+    user = await _user(request)
+    return _json(Me(username=user.username, role=user.role, districts=list(user.districts)))
+
+
+def _alarm_out(row: alarms.AlarmRow) -> AlarmOut:
+    return AlarmOut.model_validate(row, from_attributes=True)
+
+
+def _query_states(request: web.Request) -> list[AlarmState]:
+    wanted = request.query.get("state", "open")
+    if wanted == "open":
+        return list(OPEN_STATES)
+    if wanted == "all":
+        return list(AlarmState)
+    try:
+        return [AlarmState(s) for s in wanted.split(",")]
+    except ValueError as err:
+        raise ApiError(
+            422, "unknown state", [FieldProblem(field="state", message=str(err))]
+        ) from err
+
+
+def _limit(text: str) -> int:
+    limit = int(text)
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValueError(f"between 1 and {PAGE_MAX}")
+    return limit
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("needs a UTC offset")
+    return moment
+
+
+def _query_page(request: web.Request) -> tuple[int, datetime | None]:
+    problems = []
+    limit, before = 50, None
+    try:
+        limit = _limit(request.query.get("limit", "50"))
+    except ValueError as err:
+        problems.append(FieldProblem(field="limit", message=str(err)))
+    if "before" in request.query:
+        try:
+            before = _instant(request.query["before"])
+        except ValueError as err:
+            problems.append(FieldProblem(field="before", message=str(err)))
+    if problems:
+        raise ApiError(422, "bad query", problems)
+    return limit, before
+
+
+async def _list_alarms(request: web.Request) -> web.Response:
+    user = await _user(request)
+    states = _query_states(request)
+    limit, before = _query_page(request)
+    districts = None if user.role is users.Role.ADMIN else list(user.districts)
+    async with _pool(request).connection() as conn, conn.transaction():
+        rows = await alarms.list_alarms(
+            conn,
+            districts=districts,
+            states=states,
+            home_id=request.query.get("home_id"),
+            limit=limit,
+            before=before,
+        )
+        await audit.record(
+            conn, user.username, "alarms.list", "alarms", {"count": len(rows), **request.query}
+        )
+    page = AlarmPage(
+        items=[_alarm_out(r) for r in rows],
+        next_before=rows[-1].raised_at if len(rows) == limit else None,
+    )
+    return _json(page)
+
+
+def _alarm_id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["alarm_id"])
+    except ValueError as err:
+        raise ApiError(
+            422, "not an alarm id", [FieldProblem(field="alarm_id", message="not a UUID")]
+        ) from err
+
+
+async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarms.AlarmRow:
+    row = await alarms.get_alarm(conn, alarm_id)
+    if row is None or not user.serves(row.district):
+        raise ApiError(404, "no such alarm")
+    return row
+
+
+async def _get_alarm(request: web.Request) -> web.Response:
+    user = await _user(request)
+    alarm_id = _alarm_id(request)
+    async with _pool(request).connection() as conn, conn.transaction():
+        row = await _visible(conn, user, alarm_id)
+        steps = await alarms.timeline(conn, alarm_id)
+        await audit.record(
+            conn, user.username, "alarm.read", f"alarm:{alarm_id}", {"home_id": row.home_id}
+        )
+    detail = AlarmDetail(
+        **_alarm_out(row).model_dump(),
+        timeline=[
+            TimelineEntry(at=at, actor=actor, action=action, from_state=f, to_state=t, detail=d)
+            for at, actor, action, f, t, d in steps
+        ],
+    )
+    return _json(detail)
+
+
+async def _act(
+    request: web.Request,
+    action: str,
+    work: Callable[[Conn, User, uuid.UUID, datetime], Awaitable[None]],
+) -> web.Response:
+    user = await _user(request)
+    if not user.acts_on_alarms:
+        raise ApiError(403, f"a {user.role.value} does not act on alarms")
+    alarm_id = _alarm_id(request)
+    now = datetime.now(UTC)
+    async with _pool(request).connection() as conn, conn.transaction():
+        row = await _visible(conn, user, alarm_id)
+        await work(conn, user, alarm_id, now)
+        await audit.record(
+            conn, user.username, action, f"alarm:{alarm_id}", {"home_id": row.home_id}
+        )
+        row = await _visible(conn, user, alarm_id)
+    log.info(action, alarm_id=str(alarm_id), home_id=row.home_id, actor=user.username)
+    return _json(_alarm_out(row))
+
+
+async def _claim(request: web.Request) -> web.Response:
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        await alarms.claim(conn, alarm_id, user.username, now)
+
+    return await _act(request, "alarm.claim", work)
+
+
+async def _start(request: web.Request) -> web.Response:
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        await alarms.transition(
+            conn, alarm_id, AlarmState.IN_PROGRESS, actor=user.username, now=now
+        )
+
+    return await _act(request, "alarm.start", work)
+
+
+async def _note(request: web.Request) -> web.Response:
+    body = await _body(request, NoteRequest)
+
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        await alarms.add_note(conn, alarm_id, user.username, body.text, now)
+
+    return await _act(request, "alarm.note", work)
+
+
+async def _resolve(request: web.Request) -> web.Response:
+    body = await _body(request, ResolveRequest)
+
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        detail = {"outcome": body.outcome.value, **({"notes": body.notes} if body.notes else {})}
+        await alarms.transition(
+            conn, alarm_id, AlarmState.RESOLVED, actor=user.username, now=now, detail=detail
+        )
+
+    return await _act(request, "alarm.resolve", work)
+
+
+async def _cancel(request: web.Request) -> web.Response:
+    body = await _body(request, CancelRequest)
+
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        await alarms.transition(
+            conn,
+            alarm_id,
+            AlarmState.CANCELLED,
+            actor=user.username,
+            now=now,
+            detail={"outcome": "cancelled_by_operator", "reason": body.reason},
+        )
+
+    return await _act(request, "alarm.cancel", work)

@@ -1,0 +1,152 @@
+"""Users, their password hashes (argon2), sessions and API tokens, in PostgreSQL.
+
+Session and token secrets are random and stored only as SHA-256 hashes: a copy of the
+database lets nobody log in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from psycopg import AsyncConnection
+
+_HASHER = PasswordHasher()
+# Verifying against this when the user does not exist takes as long as a real check, so the
+# answer's timing does not say which user names exist.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+SESSION_TTL = timedelta(hours=12)
+"""A console session lasts a long shift."""
+
+
+class Role(StrEnum):
+    """What a user does at the centre."""
+
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    SOCIAL_WORKER = "social_worker"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A signed-in user."""
+
+    username: str
+    role: Role
+    districts: tuple[str, ...]
+
+    def serves(self, district: str) -> bool:
+        """Whether this user may see the people of ``district`` (admins see all)."""
+        return self.role is Role.ADMIN or district in self.districts
+
+    @property
+    def acts_on_alarms(self) -> bool:
+        """Whether this user may claim, note, resolve or cancel alarms."""
+        return self.role in {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser: its user and the CSRF token its changes must carry."""
+
+    user: User
+    csrf_token: str
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+async def add_user(
+    conn: AsyncConnection[Any],
+    username: str,
+    password: str,
+    role: Role,
+    districts: Sequence[str],
+) -> None:
+    """Create a user, or replace their password, role and districts."""
+    await conn.execute(
+        "INSERT INTO users (username, password_hash, role, districts) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
+        " role = EXCLUDED.role, districts = EXCLUDED.districts, active = true",
+        (username, _HASHER.hash(password), role.value, list(districts)),
+    )
+
+
+async def check_password(conn: AsyncConnection[Any], username: str, password: str) -> User | None:
+    """The user, if ``password`` is theirs and they are active; None otherwise."""
+    cursor = await conn.execute(
+        "SELECT password_hash, role, districts FROM users WHERE username = %s AND active",
+        (username,),
+    )
+    row = await cursor.fetchone()
+    try:
+        _HASHER.verify(row[0] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    return User(username, Role(row[1]), tuple(row[2]))
+
+
+async def start_session(conn: AsyncConnection[Any], user: User, now: datetime) -> tuple[str, str]:
+    """A new session for ``user``: (session token for the cookie, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (_digest(token), user.username, csrf, now, now + SESSION_TTL),
+    )
+    await conn.execute("DELETE FROM sessions WHERE expires_at < %s", (now,))
+    return token, csrf
+
+
+async def session_of(conn: AsyncConnection[Any], token: str, now: datetime) -> Session | None:
+    """The live session whose cookie is ``token``."""
+    cursor = await conn.execute(
+        "SELECT u.username, u.role, u.districts, s.csrf_token FROM sessions s"
+        " JOIN users u USING (username) WHERE s.token_hash = %s AND s.expires_at > %s"
+        " AND u.active",
+        (_digest(token), now),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    return Session(User(row[0], Role(row[1]), tuple(row[2])), row[3])
+
+
+async def end_session(conn: AsyncConnection[Any], token: str) -> None:
+    """Log a browser out."""
+    await conn.execute("DELETE FROM sessions WHERE token_hash = %s", (_digest(token),))
+
+
+async def create_token(conn: AsyncConnection[Any], username: str, name: str) -> str:
+    """A new API token for an integration acting as ``username``; shown once, kept hashed."""
+    token = "tc_" + secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO api_tokens (token_hash, username, name) VALUES (%s, %s, %s)",
+        (_digest(token), username, name),
+    )
+    return token
+
+
+async def token_user(conn: AsyncConnection[Any], token: str) -> User | None:
+    """The user an API token acts as."""
+    cursor = await conn.execute(
+        "SELECT u.username, u.role, u.districts FROM api_tokens t JOIN users u USING (username)"
+        " WHERE t.token_hash = %s AND u.active",
+        (_digest(token),),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else User(row[0], Role(row[1]), tuple(row[2]))

@@ -1,0 +1,244 @@
+"""The operators' REST API on a running hub: sign-in, districts, actions, audit, errors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import psycopg
+import pytest
+from queries import rows
+
+from hub.alarms.rules import trigger_for
+from hub.auth.users import Role, add_user, create_token
+from hub.storage import alarms, homes, migrate
+from protocol import Event, EventKind
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from fix_hub import RunningHub
+
+pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def centre(hub: RunningHub, database_url: str) -> dict[str, Any]:
+    """Two districts, a home and an open panic alarm in each, and users of each role."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await homes.register(conn, ["casa-nord"], "ats-nord")
+        await homes.register(conn, ["casa-sud"], "ats-sud")
+        for name, role, districts in [
+            ("anna", Role.OPERATOR, ["ats-nord"]),
+            ("bruno", Role.OPERATOR, ["ats-nord"]),
+            ("carla", Role.SOCIAL_WORKER, ["ats-sud"]),
+            ("dario", Role.SOCIAL_WORKER, ["ats-nord"]),
+        ]:
+            await add_user(conn, name, PASSWORD, role, districts)
+        raised = {}
+        for home_id in ("casa-nord", "casa-sud"):
+            event = _panic(home_id)
+            trigger = trigger_for(event)
+            assert trigger is not None
+            (joined,) = await alarms.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
+            raised[home_id] = joined.alarm_id
+        token = await create_token(conn, "bruno", "test integration")
+    return {"url": hub.url, "alarms": raised, "token": token}
+
+
+def _panic(home_id: str) -> Event:
+    from pydantic import TypeAdapter  # noqa: PLC0415 - only this helper needs it
+
+    return TypeAdapter[Event](Event).validate_python(
+        {
+            "event_id": uuid.uuid4(),
+            "home_id": home_id,
+            "device_id": "pendant",
+            "ts": datetime.now(UTC),
+            "seq": 1,
+            "kind": EventKind.PANIC_BUTTON,
+            "value": {"active": True},
+        }
+    )
+
+
+class Console:
+    """One browser: a cookie jar, and the CSRF token its sign-in gave."""
+
+    def __init__(self, base: str) -> None:
+        """A console for the hub at ``base``, not signed in."""
+        self.base = base
+        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def login(self, username: str, password: str = PASSWORD) -> int:
+        """Sign in; returns the status."""
+        async with self.http.post(
+            f"{self.base}/api/v1/auth/login", json={"username": username, "password": password}
+        ) as r:
+            if r.status == 200:
+                self.csrf = (await r.json())["csrf_token"]
+            return r.status
+
+    async def get(self, path: str) -> tuple[int, Any]:
+        """GET ``path``: status and JSON."""
+        async with self.http.get(f"{self.base}{path}") as r:
+            return r.status, await r.json()
+
+    async def post(self, path: str, body: dict[str, Any], *, csrf: bool = True) -> tuple[int, Any]:
+        """POST ``path`` (with the CSRF header unless told not to): status and JSON."""
+        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
+        async with self.http.post(f"{self.base}{path}", json=body, headers=headers) as r:
+            return r.status, await r.json()
+
+    async def close(self) -> None:
+        """Close the browser."""
+        await self.http.close()
+
+
+@pytest.fixture
+async def consoles(centre: dict[str, Any]) -> AsyncIterator[list[Console]]:
+    """Three consoles on the centre's hub, closed afterwards."""
+    made = [Console(centre["url"]) for _ in range(3)]
+    yield made
+    for console in made:
+        await console.close()
+
+
+@pytest.mark.usefixtures("centre")
+async def test_nothing_is_shown_without_signing_in_and_bad_passwords_are_throttled(
+    consoles: list[Console],
+) -> None:
+    """401 before sign-in; wrong passwords 401, then 429 after five."""
+    console = consoles[0]
+    assert (await console.get("/api/v1/alarms"))[0] == 401
+    for _ in range(5):
+        assert await console.login("anna", "wrong password!") == 401
+    assert await console.login("anna") == 429
+    assert await consoles[1].login("bruno") == 200
+    status, body = await consoles[1].post("/api/v1/auth/login", {"username": ""})
+    assert status == 422
+    assert {f["field"] for f in body["fields"]} == {"username", "password"}
+
+
+async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_recorded(
+    centre: dict[str, Any], consoles: list[Console], database_url: str
+) -> None:
+    """The whole life of an alarm through the API, with its timeline and audit rows."""
+    anna, bruno, _ = consoles
+    assert await anna.login("anna") == 200
+    assert await bruno.login("bruno") == 200
+    alarm_id = centre["alarms"]["casa-nord"]
+    status, page = await anna.get("/api/v1/alarms")
+    assert status == 200
+    assert [a["alarm_id"] for a in page["items"]] == [str(alarm_id)]
+    base = f"/api/v1/alarms/{alarm_id}"
+    assert (await anna.post(f"{base}/claim", {}, csrf=False))[0] == 403
+    status, claimed = await anna.post(f"{base}/claim", {})
+    assert (status, claimed["state"], claimed["claimed_by"]) == (200, "claimed", "anna")
+    status, refused = await bruno.post(f"{base}/claim", {})
+    assert status == 409
+    assert "claimed" in refused["error"]
+    assert (await anna.post(f"{base}/start", {}))[0] == 200
+    assert (await anna.post(f"{base}/notes", {"text": "spoke with her, son on his way"}))[0] == 200
+    status, bad = await anna.post(f"{base}/resolve", {"outcome": "sorted"})
+    assert status == 422
+    assert [f["field"] for f in bad["fields"]] == ["outcome"]
+    status, resolved = await anna.post(f"{base}/resolve", {"outcome": "relative_contacted"})
+    assert (status, resolved["state"], resolved["outcome"]) == (
+        200,
+        "resolved",
+        "relative_contacted",
+    )
+    status, again = await bruno.post(f"{base}/claim", {})
+    assert (status, again["error"]) == (409, "the alarm is already resolved")
+    status, detail = await anna.get(base)
+    assert [(s["actor"], s["action"]) for s in detail["timeline"]] == [
+        ("system", "raised"),
+        ("anna", "claimed"),
+        ("anna", "in_progress"),
+        ("anna", "note"),
+        ("anna", "resolved"),
+    ]
+    audit = await rows(
+        database_url,
+        "SELECT actor, action FROM audit_log WHERE subject = %s ORDER BY id",
+        f"alarm:{alarm_id}",
+    )
+    assert audit == [
+        ("anna", "alarm.claim"),
+        ("anna", "alarm.start"),
+        ("anna", "alarm.note"),
+        ("anna", "alarm.resolve"),
+        ("anna", "alarm.read"),
+    ]
+
+
+async def test_districts_keep_people_apart_and_social_workers_only_read(
+    centre: dict[str, Any], consoles: list[Console]
+) -> None:
+    """Another district's alarm is 404 (not 403); a social worker reads but does not act."""
+    carla, dario, _ = consoles
+    assert await carla.login("carla") == 200
+    assert await dario.login("dario") == 200
+    nord = centre["alarms"]["casa-nord"]
+    assert (await carla.get(f"/api/v1/alarms/{nord}"))[0] == 404
+    status, page = await carla.get("/api/v1/alarms")
+    assert [a["home_id"] for a in page["items"]] == ["casa-sud"]
+    assert (await dario.get(f"/api/v1/alarms/{nord}"))[0] == 200
+    status, body = await dario.post(f"/api/v1/alarms/{nord}/claim", {})
+    assert (status, body["error"]) == (403, "a social_worker does not act on alarms")
+    assert (await carla.get(f"/api/v1/alarms/{uuid.uuid4()}"))[0] == 404
+    status, body = await carla.get("/api/v1/alarms/not-a-uuid")
+    assert (status, body["fields"][0]["field"]) == (422, "alarm_id")
+    status, body = await carla.get("/api/v1/alarms?limit=0&before=yesterday")
+    assert status == 422
+    assert {f["field"] for f in body["fields"]} == {"limit", "before"}
+
+
+async def test_an_api_token_acts_without_a_session_or_csrf(centre: dict[str, Any]) -> None:
+    """An integration's bearer token acts as its user; a wrong token is 401."""
+    nord = centre["alarms"]["casa-nord"]
+    async with aiohttp.ClientSession() as http:
+        good = {"Authorization": f"Bearer {centre['token']}"}
+        async with http.post(f"{centre['url']}/api/v1/alarms/{nord}/claim", headers=good) as r:
+            assert r.status == 200
+            assert (await r.json())["claimed_by"] == "bruno"
+        bad = {"Authorization": "Bearer tc_nothing"}
+        async with http.get(f"{centre['url']}/api/v1/alarms", headers=bad) as r:
+            assert r.status == 401
+
+
+async def test_the_openapi_document_describes_every_route_with_resolvable_schemas(
+    centre: dict[str, Any],
+) -> None:
+    """OpenAPI 3.1 with a path per route; every $ref names a schema in components."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{centre['url']}/api/v1/openapi.json") as r,
+    ):
+        document = await r.json()
+    assert document["openapi"] == "3.1.0"
+    assert "/api/v1/alarms/{alarm_id}/resolve" in document["paths"]
+    schemas = document["components"]["schemas"]
+    refs: list[str] = []
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                refs.append(node["$ref"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(document)
+    assert refs
+    assert all(ref.removeprefix("#/components/schemas/") in schemas for ref in refs)
+    assert "outcome" in schemas["ResolveRequest"]["properties"]
