@@ -12,7 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
 from hub.alarms.timers import escalate_forever
-from hub.api.routes import POOL, add_api
+from hub.api.access import POOL
+from hub.api.routes import add_api
+from hub.api.stream import feed_context
 from hub.config import HubSettings
 from hub.ingest.consumer import Consumer
 from hub.ingest.registry import HomeRegister
@@ -51,6 +53,7 @@ def create_app(settings: HubSettings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_maintenance)
     app.cleanup_ctx.append(_ingest)
+    app.cleanup_ctx.append(_change_feed)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
@@ -83,6 +86,11 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[POOL] = pool
     yield
     await pool.close()
+
+
+async def _change_feed(app: web.Application) -> AsyncIterator[None]:
+    async for _ in feed_context(app, app[SETTINGS].database_url):
+        yield
 
 
 async def _maintenance(app: web.Application) -> AsyncIterator[None]:

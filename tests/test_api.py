@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from hub.storage import alarms, homes, migrate
 from protocol import Event, EventKind
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from fix_hub import RunningHub
 
@@ -242,3 +243,39 @@ async def test_the_openapi_document_describes_every_route_with_resolvable_schema
     assert refs
     assert all(ref.removeprefix("#/components/schemas/") in schemas for ref in refs)
     assert "outcome" in schemas["ResolveRequest"]["properties"]
+
+
+async def test_the_stream_brings_changes_made_through_another_replica_to_each_district(
+    centre: dict[str, Any],
+    start_hub: Callable[..., Awaitable[RunningHub]],
+    database_url: str,
+) -> None:
+    """A claim through one hub reaches a console on another; districts see only their own."""
+    other = await start_hub()
+    anna_here, anna_there, carla = (Console(centre["url"]), Console(other.url), Console(other.url))
+    try:
+        for console, name in ((anna_here, "anna"), (anna_there, "anna"), (carla, "carla")):
+            assert await console.login(name) == 200
+        async with aiohttp.ClientSession() as anonymous:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await anonymous.ws_connect(f"{other.url}/api/v1/stream")
+            assert refused.value.status == 401
+        async with (
+            anna_there.http.ws_connect(f"{other.url}/api/v1/stream") as nord_feed,
+            carla.http.ws_connect(f"{other.url}/api/v1/stream") as sud_feed,
+        ):
+            nord = centre["alarms"]["casa-nord"]
+            assert (await anna_here.post(f"/api/v1/alarms/{nord}/claim", {}))[0] == 200
+            async with asyncio.timeout(20):
+                change = await nord_feed.receive_json()
+            assert change["type"] == "alarm"
+            assert (change["alarm"]["alarm_id"], change["alarm"]["state"]) == (str(nord), "claimed")
+            sud = centre["alarms"]["casa-sud"]
+            async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+                await alarms.claim(conn, sud, "someone", datetime.now(UTC))
+            async with asyncio.timeout(20):
+                first_for_sud = await sud_feed.receive_json()
+            assert first_for_sud["alarm"]["alarm_id"] == str(sud)
+    finally:
+        for console in (anna_here, anna_there, carla):
+            await console.close()

@@ -150,6 +150,19 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/alarms/{alarm_id}": {
                 "get": _operation("One alarm with its timeline", AlarmDetail, parameters=_ALARM_ID)
             },
+            "/api/v1/stream": {
+                "get": {
+                    "summary": (
+                        "WebSocket: one JSON message per change, {type: alarm, alarm: {...}}"
+                        " or {type: presence, presence: {home_id, online, ...}}, for the"
+                        " caller's districts"
+                    ),
+                    "responses": {
+                        "101": {"description": "switching to the WebSocket"},
+                        "401": {"description": _ERRORS["401"], "content": _content(ErrorBody)},
+                    },
+                }
+            },
             "/api/v1/alarms/{alarm_id}/claim": _action("Take a raised alarm (one operator wins)"),
             "/api/v1/alarms/{alarm_id}/start": _action("Mark a claimed alarm in progress"),
             "/api/v1/alarms/{alarm_id}/notes": _action("Add a note to the timeline", NoteRequest),

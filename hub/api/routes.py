@@ -9,7 +9,6 @@ written to the audit log in the same transaction as the action.
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from datetime import UTC, datetime
@@ -17,10 +16,15 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import structlog
 from aiohttp import web
-from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ValidationError
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState, IllegalTransitionError
+from hub.api.access import (
+    SESSION_COOKIE,
+    ApiError,
+    authenticate,
+    pool_of,
+)
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -35,6 +39,7 @@ from hub.api.models import (
     TimelineEntry,
 )
 from hub.api.openapi import openapi_document
+from hub.api.stream import FEED, ChangeFeed, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.storage import alarms, audit
@@ -50,24 +55,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-POOL = web.AppKey("pool", AsyncConnectionPool)
-"""The hub's connection pool, opened at start-up (``hub.app``)."""
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
-SESSION_COOKIE = "telecare_session"
-CSRF_HEADER = "X-CSRF-Token"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGE_MAX = 200
 M = TypeVar("M", bound=BaseModel)
-
-
-class ApiError(Exception):
-    """An error answered as JSON: status, message and the fields at fault."""
-
-    def __init__(self, status: int, message: str, fields: list[FieldProblem] | None = None) -> None:
-        """Say what went wrong."""
-        super().__init__(message)
-        self.status = status
-        self.body = ErrorBody(error=message, fields=fields or [])
 
 
 def add_api(app: web.Application) -> None:
@@ -78,6 +68,8 @@ def add_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/auth/login", _login)
     app.router.add_post("/api/v1/auth/logout", _logout)
     app.router.add_get("/api/v1/auth/me", _me)
+    app[FEED] = ChangeFeed()
+    app.router.add_get("/api/v1/stream", stream)
     app.router.add_get("/api/v1/alarms", _list_alarms)
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
@@ -103,10 +95,6 @@ def _json(body: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(text=body.model_dump_json(), status=status)
 
 
-def _pool(request: web.Request) -> AsyncConnectionPool[Any]:
-    return request.app[POOL]
-
-
 async def _body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
     try:
@@ -119,27 +107,6 @@ async def _body(request: web.Request, model: type[M]) -> M:
         raise ApiError(422, "the request body is not valid", fields) from err
 
 
-async def _user(request: web.Request) -> User:
-    """The caller, checked: a bearer token, or a session cookie (with CSRF on changes)."""
-    now = datetime.now(UTC)
-    header = request.headers.get("Authorization", "")
-    async with _pool(request).connection() as conn:
-        if header.startswith("Bearer "):
-            user = await users.token_user(conn, header.removeprefix("Bearer ").strip())
-            if user is None:
-                raise ApiError(401, "the API token is not valid")
-            return user
-        cookie = request.cookies.get(SESSION_COOKIE)
-        session = await users.session_of(conn, cookie, now) if cookie else None
-    if session is None:
-        raise ApiError(401, "sign in first")
-    if request.method in UNSAFE:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, session.csrf_token):
-            raise ApiError(403, f"a change needs the session's {CSRF_HEADER} header")
-    return session.user
-
-
 async def _openapi(_request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
@@ -150,7 +117,7 @@ async def _login(request: web.Request) -> web.Response:
     wait_s = throttle.retry_after(body.username, time.monotonic())
     if wait_s > 0:
         raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
-    async with _pool(request).connection() as conn:
+    async with pool_of(request).connection() as conn:
         user = await users.check_password(conn, body.username, body.password)
         if user is None:
             throttle.failed(body.username, time.monotonic())
@@ -175,10 +142,10 @@ async def _login(request: web.Request) -> web.Response:
 
 
 async def _logout(request: web.Request) -> web.Response:
-    await _user(request)
+    await authenticate(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        async with _pool(request).connection() as conn:
+        async with pool_of(request).connection() as conn:
             await users.end_session(conn, cookie)
     response = web.json_response({"signed_out": True})
     response.del_cookie(SESSION_COOKIE, path="/")
@@ -186,7 +153,7 @@ async def _logout(request: web.Request) -> web.Response:
 
 
 async def _me(request: web.Request) -> web.Response:
-    user = await _user(request)
+    user = await authenticate(request)
     return _json(Me(username=user.username, role=user.role, districts=list(user.districts)))
 
 
@@ -240,11 +207,11 @@ def _query_page(request: web.Request) -> tuple[int, datetime | None]:
 
 
 async def _list_alarms(request: web.Request) -> web.Response:
-    user = await _user(request)
+    user = await authenticate(request)
     states = _query_states(request)
     limit, before = _query_page(request)
     districts = None if user.role is users.Role.ADMIN else list(user.districts)
-    async with _pool(request).connection() as conn, conn.transaction():
+    async with pool_of(request).connection() as conn, conn.transaction():
         rows = await alarms.list_alarms(
             conn,
             districts=districts,
@@ -280,9 +247,9 @@ async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarms.AlarmR
 
 
 async def _get_alarm(request: web.Request) -> web.Response:
-    user = await _user(request)
+    user = await authenticate(request)
     alarm_id = _alarm_id(request)
-    async with _pool(request).connection() as conn, conn.transaction():
+    async with pool_of(request).connection() as conn, conn.transaction():
         row = await _visible(conn, user, alarm_id)
         steps = await alarms.timeline(conn, alarm_id)
         await audit.record(
@@ -303,12 +270,12 @@ async def _act(
     action: str,
     work: Callable[[Conn, User, uuid.UUID, datetime], Awaitable[None]],
 ) -> web.Response:
-    user = await _user(request)
+    user = await authenticate(request)
     if not user.acts_on_alarms:
         raise ApiError(403, f"a {user.role.value} does not act on alarms")
     alarm_id = _alarm_id(request)
     now = datetime.now(UTC)
-    async with _pool(request).connection() as conn, conn.transaction():
+    async with pool_of(request).connection() as conn, conn.transaction():
         row = await _visible(conn, user, alarm_id)
         await work(conn, user, alarm_id, now)
         await audit.record(

@@ -1,0 +1,131 @@
+"""``/api/v1/stream``: alarm changes and home presence pushed to consoles as they happen.
+
+One connection per hub LISTENs to PostgreSQL's notifications, which every change of an
+alarm or presence raises (a trigger), whichever replica or ingest writer made it; each
+console's WebSocket gets the changes of its user's districts. A console that falls behind
+(its queue full) is disconnected rather than let the hub's memory grow: it reconnects and
+reloads the queue through the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import structlog
+from aiohttp import WSCloseCode, web
+
+from hub.api.access import POOL, authenticate
+from hub.storage import audit
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from hub.auth.users import User
+
+log = structlog.get_logger(__name__)
+
+CHANNELS = {"telecare_alarms": "alarm", "telecare_presence": "presence"}
+QUEUE_PER_CONSOLE = 1000
+RELISTEN_S = 1.0
+OVERFLOW: dict[str, Any] = {"type": "overflow"}
+"""Put in a console's queue when it fell behind: its socket is closed."""
+
+
+class ChangeFeed:
+    """Fans the database's change notifications out to the connected consoles."""
+
+    def __init__(self) -> None:
+        """No console yet."""
+        self._consoles: dict[asyncio.Queue[dict[str, Any]], User] = {}
+
+    def subscribe(self, user: User) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of the changes ``user`` may see."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_PER_CONSOLE)
+        self._consoles[queue] = user
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """Stop feeding ``queue``."""
+        self._consoles.pop(queue, None)
+
+    def publish(self, kind: str, change: dict[str, Any]) -> None:
+        """Hand one change to every console whose user serves its district."""
+        message = {"type": kind, kind: change}
+        for queue, user in list(self._consoles.items()):
+            if not user.serves(str(change.get("district"))):
+                continue
+            try:
+                queue.put_nowait(message)
+            except asyncio.QueueFull:
+                log.warning("stream_console_too_slow", username=user.username)
+                self.unsubscribe(queue)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(OVERFLOW)
+
+    async def listen_forever(self, database_url: str) -> None:
+        """LISTEN to the change channels, reconnecting after any database trouble."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    database_url, autocommit=True
+                ) as conn:
+                    for channel in CHANNELS:
+                        await conn.execute(f"LISTEN {channel}")
+                    async for notice in conn.notifies():
+                        self.publish(CHANNELS[notice.channel], json.loads(notice.payload))
+            except psycopg.Error as err:
+                log.warning("stream_listen_failed", error=str(err))
+            await asyncio.sleep(RELISTEN_S)
+
+
+FEED = web.AppKey("change_feed", ChangeFeed)
+
+
+async def stream(request: web.Request) -> web.WebSocketResponse:
+    """The WebSocket: authenticated like the REST API, then one JSON message per change."""
+    user = await authenticate(request)
+    feed = request.app[FEED]
+    # Subscribed before the handshake completes: a change made once the console is
+    # connected is never missed.
+    queue = feed.subscribe(user)
+    socket = web.WebSocketResponse(heartbeat=30)
+    try:
+        await socket.prepare(request)
+    except BaseException:
+        feed.unsubscribe(queue)
+        raise
+    async with request.app[POOL].connection() as conn:
+        await audit.record(conn, user.username, "stream.open", "stream")
+    sender = asyncio.create_task(_send(socket, queue))
+    try:
+        async for _message in socket:
+            pass  # consoles only listen; anything they send is ignored
+    finally:
+        feed.unsubscribe(queue)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+    return socket
+
+
+async def _send(socket: web.WebSocketResponse, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    while True:
+        message = await queue.get()
+        if message is OVERFLOW:
+            await socket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+            return
+        await socket.send_json(message)
+
+
+async def feed_context(app: web.Application, database_url: str) -> AsyncIterator[None]:
+    """Run the feed's listener for the life of the app."""
+    task = asyncio.create_task(app[FEED].listen_forever(database_url))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
