@@ -187,3 +187,35 @@ async def test_an_unclaimed_alarm_escalates_once_per_wait(db: Conn) -> None:
     assert await alarms.escalate_due(db, NOW + timedelta(seconds=61)) == [flood.alarm_id]
     await alarms.claim(db, flood.alarm_id, "anna", NOW)
     assert await alarms.escalate_due(db, NOW + timedelta(hours=1)) == []
+
+
+async def test_a_silent_home_unit_raises_one_alarm_per_silence(db: Conn) -> None:
+    """Silent past 2.5 heartbeats: one unit-offline alarm; none again until heard and silent."""
+
+    async def heard(at: datetime) -> None:
+        await db.execute(
+            "INSERT INTO presence (home_id, online, last_seen, heartbeat_ts, interval_s)"
+            " VALUES ('home-1', true, %s, %s, 60) ON CONFLICT (home_id) DO UPDATE"
+            " SET last_seen = EXCLUDED.last_seen, heartbeat_ts = EXCLUDED.heartbeat_ts",
+            (at, at),
+        )
+
+    await heard(NOW - timedelta(seconds=140))
+    assert await alarms.raise_missing_units(db, NOW) == []
+    await heard(NOW - timedelta(seconds=160))
+    (first,) = await alarms.raise_missing_units(db, NOW)
+    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=5)) == []
+    assert await one(db, "SELECT kind, priority, state FROM alarms") == (
+        "unit_offline",
+        3,
+        "raised",
+    )
+    await alarms.claim(db, first, "anna", NOW)
+    await alarms.transition(
+        db, first, AlarmState.RESOLVED, actor="anna", now=NOW, detail={"outcome": "technical_fixed"}
+    )
+    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=10)) == []
+    await heard(NOW + timedelta(minutes=11))
+    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=12)) == []
+    (second,) = await alarms.raise_missing_units(db, NOW + timedelta(minutes=14))
+    assert second != first

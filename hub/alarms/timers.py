@@ -1,4 +1,6 @@
-"""The hub's alarm timers: escalate alarms left unclaimed, every second, from the database.
+"""The hub's alarm timers, run every second from the database.
+
+They escalate alarms left unclaimed and raise an alarm for every home unit gone silent.
 
 The timers are the alarms' own times in the table, so they survive a restart of any hub, and
 several hubs may run this at once (each escalation is a conditional update).
@@ -7,6 +9,7 @@ several hubs may run this at once (each escalation is a conditional update).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +24,28 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 TICK_S = 1.0
+SUPERVISION_EVERY_TICKS = 10
 
 
 async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
     """Escalate due alarms every :data:`TICK_S` until cancelled; database errors are logged."""
-    while True:
+    for tick in itertools.count():
         await asyncio.sleep(TICK_S)
         try:
             async with pool.connection() as conn:
-                escalated = await alarms.escalate_due(conn, datetime.now(UTC))
+                now = datetime.now(UTC)
+                escalated = await alarms.escalate_due(conn, now)
+                # Silence is judged in minutes; a look every 10 s spares the presence scan.
+                missing = (
+                    await alarms.raise_missing_units(conn, now)
+                    if tick % SUPERVISION_EVERY_TICKS == 0
+                    else []
+                )
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))
             continue
         for alarm_id in escalated:
             # Supervisors watch for this line until the console shows escalations.
             log.warning("alarm_escalated", alarm_id=str(alarm_id))
+        for alarm_id in missing:
+            log.warning("alarm_raised", alarm_id=str(alarm_id), kind="unit_offline")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
+from hub.alarms import supervision
 from hub.alarms.lifecycle import (
     ESCALATE_AFTER,
     OPEN_STATES,
@@ -404,3 +405,60 @@ async def add_note(
         to_state=None,
         detail={"text": text},
     )
+
+
+async def raise_missing_units(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise a unit-offline alarm for each home unit silent past its heartbeats.
+
+    One alarm per silence: not while one is open, nor again for the same silence after an
+    operator closed it (only a unit heard from since, then silent again, raises anew).
+    """
+    cursor = await conn.execute(
+        "SELECT p.home_id, p.last_seen, p.interval_s, p.online FROM presence p"
+        " WHERE p.last_seen < %s - make_interval(secs => %s * coalesce(p.interval_s, %s))"
+        " AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.home_id = p.home_id"
+        "  AND a.kind = %s AND (a.state = ANY(%s) OR a.raised_at >= p.last_seen))",
+        (
+            now,
+            supervision.MISSED_BEATS,
+            supervision.DEFAULT_INTERVAL_S,
+            supervision.UNIT_OFFLINE,
+            _OPEN,
+        ),
+    )
+    raised = []
+    for home_id, last_seen, interval_s, online in await cursor.fetchall():
+        if not supervision.missing(last_seen, interval_s, now):
+            continue
+        created = await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " DO NOTHING RETURNING alarm_id",
+            (
+                uuid.uuid4(),
+                home_id,
+                supervision.UNIT_OFFLINE,
+                supervision.PRIORITY,
+                f"alarm.{supervision.UNIT_OFFLINE}",
+                Jsonb({"last_seen": last_seen.isoformat(), "said_offline": str(not online)}),
+                now,
+                now,
+            ),
+        )
+        row = await created.fetchone()
+        if row is None:
+            continue
+        await _log(
+            conn,
+            row[0],
+            at=now,
+            actor=SYSTEM,
+            action="raised",
+            from_state=None,
+            to_state=AlarmState.RAISED,
+            detail={"last_seen": last_seen.isoformat()},
+        )
+        raised.append(row[0])
+    return raised
