@@ -279,3 +279,71 @@ async def test_the_stream_brings_changes_made_through_another_replica_to_each_di
     finally:
         for console in (anna_here, anna_there, carla):
             await console.close()
+
+
+@pytest.mark.usefixtures("centre")
+async def test_the_registry_keeps_each_persons_card_for_their_district_and_audits_reads(
+    consoles: list[Console], database_url: str
+) -> None:
+    """A social worker fills a card and its contacts; the district's operator reads it.
+
+    Another district's worker gets 404, bad fields are named, and every read is audited.
+    """
+    dario, anna, carla = consoles
+    assert await dario.login("dario") == 200
+    assert await anna.login("anna") == 200
+    assert await carla.login("carla") == 200
+    resident = {
+        "full_name": "Maria Rossi",
+        "address": "Via Roma 1, Ancona",
+        "date_of_birth": "1938-05-02",
+        "language": "it",
+        "medical_notes": "diabetes; insulin at 8:00",
+        "key_safe": "by the front door, code 4321",
+    }
+    status, saved = await dario.post("/api/v1/homes/casa-nord/residents", resident)
+    assert status == 200
+    contacts = {
+        "contacts": [
+            {"name": "Luca Rossi", "relation": "son", "phone": "+39 333 1234567", "has_key": True},
+            {"name": "Croce Verde", "phone": "071 123456", "responder": True},
+        ]
+    }
+    async with dario.http.put(
+        f"{dario.base}/api/v1/homes/casa-nord/contacts",
+        json=contacts,
+        headers={"X-CSRF-Token": dario.csrf},
+    ) as r:
+        assert r.status == 200
+    async with dario.http.put(
+        f"{dario.base}/api/v1/homes/casa-nord/contacts",
+        json={"contacts": [{"name": "x", "phone": "call me"}]},
+        headers={"X-CSRF-Token": dario.csrf},
+    ) as r:
+        assert r.status == 422
+        assert [f["field"] for f in (await r.json())["fields"]] == ["contacts.0.phone"]
+    status, card = await anna.get("/api/v1/homes/casa-nord")
+    assert status == 200
+    assert card["residents"][0]["resident_id"] == saved["resident_id"]
+    assert card["residents"][0]["key_safe"] == "by the front door, code 4321"
+    assert [c["name"] for c in card["contacts"]] == ["Luca Rossi", "Croce Verde"]
+    assert (await carla.get("/api/v1/homes/casa-nord"))[0] == 404
+    status, page = await carla.get("/api/v1/homes")
+    assert [h["home_id"] for h in page["items"]] == ["casa-sud"]
+    status, _ = await anna.post("/api/v1/homes/casa-nord/residents", resident)
+    assert status == 403
+    status, events = await anna.get("/api/v1/homes/casa-nord/events?from=2020-01-01T00:00:00Z")
+    assert (status, events["items"]) == (200, [])
+    status, bad = await anna.get("/api/v1/homes/casa-nord/events?from=monday&limit=9999")
+    assert status == 422
+    assert {f["field"] for f in bad["fields"]} == {"from", "limit"}
+    reads = await rows(
+        database_url,
+        "SELECT actor, action FROM audit_log WHERE subject = 'home:casa-nord' ORDER BY id",
+    )
+    assert reads == [
+        ("dario", "resident.save"),
+        ("dario", "contacts.replace"),
+        ("anna", "home.read"),
+        ("anna", "home.events"),
+    ]

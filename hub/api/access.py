@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, ValidationError
 
 from hub.api.models import ErrorBody, FieldProblem
 from hub.auth import users
@@ -20,6 +21,8 @@ POOL = web.AppKey("pool", AsyncConnectionPool)
 SESSION_COOKIE = "telecare_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PAGE_MAX = 200
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -56,3 +59,45 @@ async def authenticate(request: web.Request) -> User:
         if not hmac.compare_digest(sent, session.csrf_token):
             raise ApiError(403, f"a change needs the session's {CSRF_HEADER} header")
     return session.user
+
+
+def json_response(body: BaseModel, status: int = 200) -> web.Response:
+    """A pydantic model as a JSON response."""
+    return web.json_response(text=body.model_dump_json(), status=status)
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The request body as ``model``; a 422 naming the fields when it is not one."""
+    raw = await request.read()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as err:
+        fields = [
+            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
+            for e in err.errors()
+        ]
+        raise ApiError(422, "the request body is not valid", fields) from err
+
+
+def parse_limit(text: str) -> int:
+    """A page size from a query string.
+
+    Raises:
+        ValueError: not a number from 1 to PAGE_MAX.
+    """
+    limit = int(text)
+    if not 1 <= limit <= PAGE_MAX:
+        raise ValueError(f"between 1 and {PAGE_MAX}")
+    return limit
+
+
+def parse_instant(text: str) -> datetime:
+    """A time with its offset from a query string.
+
+    Raises:
+        ValueError: not an ISO 8601 time with an offset.
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("needs a UTC offset")
+    return moment

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -119,3 +119,111 @@ class ErrorBody(BaseModel):
 
     error: str
     fields: list[FieldProblem] = Field(default_factory=list)
+
+
+class HomeIn(_In):
+    """Body of ``POST /api/v1/homes`` (registering a home unit's home)."""
+
+    home_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    district: str = Field(min_length=1, max_length=64)
+
+
+class HomeSummary(BaseModel):
+    """A home in a list."""
+
+    home_id: str
+    district: str
+    online: bool | None
+    last_seen: datetime | None
+    residents: list[str]
+
+
+class HomeList(BaseModel):
+    """Homes, by id."""
+
+    items: list[HomeSummary]
+
+
+class ResidentIn(_In):
+    """A resident, as entered by staff."""
+
+    full_name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=500)
+    date_of_birth: date | None = None
+    language: Literal["it", "en"] = "it"
+    medical_notes: str = Field(default="", max_length=4000)
+    care_notes: str = Field(default="", max_length=4000)
+    key_safe: str = Field(
+        default="", max_length=500, description="Where the key safe is, and its code."
+    )
+
+
+class ResidentOut(ResidentIn):
+    """A resident with their id."""
+
+    resident_id: UUID
+
+
+class ContactIn(_In):
+    """A person to call for this home."""
+
+    name: str = Field(min_length=1, max_length=200)
+    relation: str = Field(default="", max_length=100)
+    phone: str = Field(pattern=r"^\+?[0-9][0-9 ()-]{2,31}$")
+    responder: bool = False
+    has_key: bool = False
+    notes: str = Field(default="", max_length=1000)
+
+
+class ContactsIn(_In):
+    """Body of ``PUT …/contacts``: the whole list, in calling order."""
+
+    contacts: list[ContactIn] = Field(max_length=20)
+
+
+class DeviceOut(BaseModel):
+    """A device as the home unit's heartbeats report it."""
+
+    device_id: str
+    battery_percent: int | None
+    signal_dbm: int | None
+    last_seen: datetime | None
+
+
+class PresenceOut(BaseModel):
+    """Whether the home unit is there."""
+
+    online: bool
+    status_reason: str | None
+    last_seen: datetime
+    power: str | None
+    outbox_depth: int | None
+
+
+class HomeDetail(BaseModel):
+    """A home's card: its residents, contacts in calling order, devices and presence."""
+
+    home_id: str
+    district: str
+    residents: list[ResidentOut]
+    contacts: list[ContactIn]
+    devices: list[DeviceOut]
+    presence: PresenceOut | None
+
+
+class EventOut(BaseModel):
+    """An event as the hub stored it."""
+
+    event_id: UUID
+    ts: datetime
+    device_id: str
+    kind: str
+    seq: int
+    location: str | None
+    value: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    """A home's events in a time range, oldest first."""
+
+    items: list[EventOut]

@@ -12,10 +12,18 @@ from hub.api.models import (
     AlarmOut,
     AlarmPage,
     CancelRequest,
+    ContactsIn,
     ErrorBody,
+    EventPage,
+    HomeDetail,
+    HomeIn,
+    HomeList,
+    HomeSummary,
     LoginRequest,
     Me,
     NoteRequest,
+    ResidentIn,
+    ResidentOut,
     ResolveRequest,
 )
 from telecare import __version__
@@ -74,6 +82,18 @@ _ALARM_ID = [
         "schema": {"type": "string", "format": "uuid"},
     }
 ]
+_HOME_ID = [{"name": "home_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_RESIDENT_ID = {
+    "name": "resident_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+_RANGE = [
+    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+]
 _LIST = [
     {
         "name": "state",
@@ -115,6 +135,14 @@ def openapi_document() -> dict[str, Any]:
         AlarmPage,
         AlarmDetail,
         ErrorBody,
+        HomeIn,
+        HomeSummary,
+        HomeList,
+        HomeDetail,
+        ResidentIn,
+        ResidentOut,
+        ContactsIn,
+        EventPage,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -149,6 +177,45 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/alarms/{alarm_id}": {
                 "get": _operation("One alarm with its timeline", AlarmDetail, parameters=_ALARM_ID)
+            },
+            "/api/v1/homes": {
+                "get": _operation(
+                    "Homes of the caller's districts", HomeList, errors=("401", "422")
+                ),
+                "post": _operation(
+                    "Register a home (admin)", HomeSummary, HomeIn, ("401", "403", "409", "422")
+                ),
+            },
+            "/api/v1/homes/{home_id}": {
+                "get": _operation(
+                    "A home's card: residents, contacts, devices, presence",
+                    HomeDetail,
+                    parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/homes/{home_id}/residents": {
+                "post": _operation("Add a resident", ResidentOut, ResidentIn, parameters=_HOME_ID)
+            },
+            "/api/v1/homes/{home_id}/residents/{resident_id}": {
+                "put": _operation(
+                    "Replace a resident",
+                    ResidentOut,
+                    ResidentIn,
+                    parameters=[*_HOME_ID, _RESIDENT_ID],
+                )
+            },
+            "/api/v1/homes/{home_id}/contacts": {
+                "put": _operation(
+                    "Replace the contacts, in calling order",
+                    ContactsIn,
+                    ContactsIn,
+                    parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/homes/{home_id}/events": {
+                "get": _operation(
+                    "A home's events in a time range", EventPage, parameters=[*_HOME_ID, *_RANGE]
+                )
             },
             "/api/v1/stream": {
                 "get": {

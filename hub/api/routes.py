@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState, IllegalTransitionError
 from hub.api.access import (
     SESSION_COOKIE,
     ApiError,
     authenticate,
+    json_response,
+    parse_instant,
+    parse_limit,
     pool_of,
+    read_body,
 )
 from hub.api.models import (
     AlarmDetail,
@@ -39,6 +43,7 @@ from hub.api.models import (
     TimelineEntry,
 )
 from hub.api.openapi import openapi_document
+from hub.api.registry_routes import add_registry_routes
 from hub.api.stream import FEED, ChangeFeed, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
@@ -70,6 +75,7 @@ def add_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/auth/me", _me)
     app[FEED] = ChangeFeed()
     app.router.add_get("/api/v1/stream", stream)
+    add_registry_routes(app)
     app.router.add_get("/api/v1/alarms", _list_alarms)
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
@@ -86,25 +92,9 @@ async def _errors(
     try:
         return await handler(request)
     except ApiError as err:
-        return _json(err.body, status=err.status)
+        return json_response(err.body, status=err.status)
     except IllegalTransitionError as err:
-        return _json(ErrorBody(error=err.reason), status=409)
-
-
-def _json(body: BaseModel, status: int = 200) -> web.Response:
-    return web.json_response(text=body.model_dump_json(), status=status)
-
-
-async def _body(request: web.Request, model: type[M]) -> M:
-    raw = await request.read()
-    try:
-        return model.model_validate_json(raw or b"{}")
-    except ValidationError as err:
-        fields = [
-            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
-            for e in err.errors()
-        ]
-        raise ApiError(422, "the request body is not valid", fields) from err
+        return json_response(ErrorBody(error=err.reason), status=409)
 
 
 async def _openapi(_request: web.Request) -> web.Response:
@@ -112,7 +102,7 @@ async def _openapi(_request: web.Request) -> web.Response:
 
 
 async def _login(request: web.Request) -> web.Response:
-    body = await _body(request, LoginRequest)
+    body = await read_body(request, LoginRequest)
     throttle = request.app[THROTTLE]
     wait_s = throttle.retry_after(body.username, time.monotonic())
     if wait_s > 0:
@@ -126,7 +116,7 @@ async def _login(request: web.Request) -> web.Response:
         throttle.succeeded(body.username)
         token, csrf = await users.start_session(conn, user, datetime.now(UTC))
         await audit.record(conn, user.username, "login", f"user:{user.username}")
-    response = _json(
+    response = json_response(
         Me(username=user.username, role=user.role, districts=list(user.districts), csrf_token=csrf)
     )
     response.set_cookie(
@@ -154,7 +144,7 @@ async def _logout(request: web.Request) -> web.Response:
 
 async def _me(request: web.Request) -> web.Response:
     user = await authenticate(request)
-    return _json(Me(username=user.username, role=user.role, districts=list(user.districts)))
+    return json_response(Me(username=user.username, role=user.role, districts=list(user.districts)))
 
 
 def _alarm_out(row: alarms.AlarmRow) -> AlarmOut:
@@ -175,30 +165,16 @@ def _query_states(request: web.Request) -> list[AlarmState]:
         ) from err
 
 
-def _limit(text: str) -> int:
-    limit = int(text)
-    if not 1 <= limit <= PAGE_MAX:
-        raise ValueError(f"between 1 and {PAGE_MAX}")
-    return limit
-
-
-def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("needs a UTC offset")
-    return moment
-
-
 def _query_page(request: web.Request) -> tuple[int, datetime | None]:
     problems = []
     limit, before = 50, None
     try:
-        limit = _limit(request.query.get("limit", "50"))
+        limit = parse_limit(request.query.get("limit", "50"))
     except ValueError as err:
         problems.append(FieldProblem(field="limit", message=str(err)))
     if "before" in request.query:
         try:
-            before = _instant(request.query["before"])
+            before = parse_instant(request.query["before"])
         except ValueError as err:
             problems.append(FieldProblem(field="before", message=str(err)))
     if problems:
@@ -227,7 +203,7 @@ async def _list_alarms(request: web.Request) -> web.Response:
         items=[_alarm_out(r) for r in rows],
         next_before=rows[-1].raised_at if len(rows) == limit else None,
     )
-    return _json(page)
+    return json_response(page)
 
 
 def _alarm_id(request: web.Request) -> uuid.UUID:
@@ -262,7 +238,7 @@ async def _get_alarm(request: web.Request) -> web.Response:
             for at, actor, action, f, t, d in steps
         ],
     )
-    return _json(detail)
+    return json_response(detail)
 
 
 async def _act(
@@ -283,7 +259,7 @@ async def _act(
         )
         row = await _visible(conn, user, alarm_id)
     log.info(action, alarm_id=str(alarm_id), home_id=row.home_id, actor=user.username)
-    return _json(_alarm_out(row))
+    return json_response(_alarm_out(row))
 
 
 async def _claim(request: web.Request) -> web.Response:
@@ -303,7 +279,7 @@ async def _start(request: web.Request) -> web.Response:
 
 
 async def _note(request: web.Request) -> web.Response:
-    body = await _body(request, NoteRequest)
+    body = await read_body(request, NoteRequest)
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         await alarms.add_note(conn, alarm_id, user.username, body.text, now)
@@ -312,7 +288,7 @@ async def _note(request: web.Request) -> web.Response:
 
 
 async def _resolve(request: web.Request) -> web.Response:
-    body = await _body(request, ResolveRequest)
+    body = await read_body(request, ResolveRequest)
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         detail = {"outcome": body.outcome.value, **({"notes": body.notes} if body.notes else {})}
@@ -324,7 +300,7 @@ async def _resolve(request: web.Request) -> web.Response:
 
 
 async def _cancel(request: web.Request) -> web.Response:
-    body = await _body(request, CancelRequest)
+    body = await read_body(request, CancelRequest)
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         await alarms.transition(

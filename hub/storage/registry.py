@@ -1,0 +1,149 @@
+"""The registry: homes, the residents of each, and their contacts in calling order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from psycopg import AsyncConnection
+
+
+async def home_district(conn: AsyncConnection[Any], home_id: str) -> str | None:
+    """The district of a registered home (None if there is no such home)."""
+    cursor = await conn.execute("SELECT district FROM homes WHERE home_id = %s", (home_id,))
+    row = await cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def list_homes(
+    conn: AsyncConnection[Any], districts: Sequence[str] | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """(home_id, district, online, last_seen, residents' names) of homes in ``districts``."""
+    cursor = await conn.execute(
+        "SELECT h.home_id, h.district, p.online, p.last_seen,"
+        " coalesce(array_agg(r.full_name ORDER BY r.full_name)"
+        "  FILTER (WHERE r.full_name IS NOT NULL), '{}')"
+        " FROM homes h LEFT JOIN presence p USING (home_id) LEFT JOIN residents r USING (home_id)"
+        " WHERE %s::text[] IS NULL OR h.district = ANY(%s::text[])"
+        " GROUP BY h.home_id, h.district, p.online, p.last_seen ORDER BY h.home_id LIMIT %s",
+        (None if districts is None else list(districts),) * 2 + (limit,),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def residents(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
+    """The residents of a home, as rows in the column order of ``residents``."""
+    cursor = await conn.execute(
+        "SELECT resident_id, full_name, address, date_of_birth, language, medical_notes,"
+        " care_notes, key_safe FROM residents WHERE home_id = %s ORDER BY full_name",
+        (home_id,),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def save_resident(  # noqa: PLR0913 - a resident's fields
+    conn: AsyncConnection[Any],
+    home_id: str,
+    resident_id: uuid.UUID | None,
+    *,
+    full_name: str,
+    address: str,
+    date_of_birth: date | None,
+    language: str,
+    medical_notes: str,
+    care_notes: str,
+    key_safe: str,
+) -> uuid.UUID:
+    """Create a resident (``resident_id`` None) or replace one of this home; return its id.
+
+    Raises:
+        LookupError: ``resident_id`` is not a resident of this home.
+    """
+    values = (full_name, address, date_of_birth, language, medical_notes, care_notes, key_safe)
+    if resident_id is None:
+        resident_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO residents (resident_id, home_id, full_name, address, date_of_birth,"
+            " language, medical_notes, care_notes, key_safe)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (resident_id, home_id, *values),
+        )
+        return resident_id
+    cursor = await conn.execute(
+        "UPDATE residents SET full_name = %s, address = %s, date_of_birth = %s, language = %s,"
+        " medical_notes = %s, care_notes = %s, key_safe = %s, updated_at = now()"
+        " WHERE resident_id = %s AND home_id = %s",
+        (*values, resident_id, home_id),
+    )
+    if cursor.rowcount == 0:
+        raise LookupError(str(resident_id))
+    return resident_id
+
+
+async def contacts(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
+    """A home's contacts in calling order."""
+    cursor = await conn.execute(
+        "SELECT position, name, relation, phone, responder, has_key, notes FROM contacts"
+        " WHERE home_id = %s ORDER BY position",
+        (home_id,),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def replace_contacts(
+    conn: AsyncConnection[Any], home_id: str, ordered: Sequence[tuple[Any, ...]]
+) -> None:
+    """Replace a home's contacts with ``ordered``, to be called in that order.
+
+    Each is (name, relation, phone, responder, has_key, notes).
+    """
+    async with conn.transaction():
+        await conn.execute("DELETE FROM contacts WHERE home_id = %s", (home_id,))
+        for position, contact in enumerate(ordered, start=1):
+            await conn.execute(
+                "INSERT INTO contacts (home_id, position, name, relation, phone, responder,"
+                " has_key, notes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (home_id, position, *contact),
+            )
+
+
+async def devices(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
+    """A home's devices as its heartbeats report them."""
+    cursor = await conn.execute(
+        "SELECT device_id, battery_percent, signal_dbm, last_seen FROM devices"
+        " WHERE home_id = %s ORDER BY device_id",
+        (home_id,),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def presence(conn: AsyncConnection[Any], home_id: str) -> tuple[Any, ...] | None:
+    """A home's presence: online, status reason, last seen, power, outbox depth."""
+    cursor = await conn.execute(
+        "SELECT online, status_reason, last_seen, power, outbox_depth FROM presence"
+        " WHERE home_id = %s",
+        (home_id,),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else tuple(row)
+
+
+async def home_events(
+    conn: AsyncConnection[Any],
+    home_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    limit: int,
+) -> list[tuple[Any, ...]]:
+    """A home's events with ``start <= ts < end``, oldest first, at most ``limit``."""
+    cursor = await conn.execute(
+        "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"
+        " WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY ts, seq LIMIT %s",
+        (home_id, start, end, limit),
+    )
+    return [tuple(row) for row in await cursor.fetchall()]
