@@ -12,7 +12,7 @@ import pytest
 from hub import maintenance
 from hub.config import HubSettings
 from hub.storage import dead_letters, events, homes, migrate, partitions
-from protocol import EventBatch, EventKind, Trigger, TriggerEvent
+from protocol import EventBatch, EventKind, Motion, MotionEvent, Trigger, TriggerEvent
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -148,6 +148,35 @@ async def test_old_dead_letters_are_deleted_and_recent_ones_kept(
     await maintenance.maintain_once(db, settings, now=NOW)
     cursor = await db.execute("SELECT received_at FROM dead_letters ORDER BY received_at")
     assert await cursor.fetchall() == [(NOW - timedelta(days=89),), (NOW,)]
+
+
+async def test_movement_but_not_a_smoke_alarm_marks_the_person_active(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """The home's last activity follows activity kinds only, and never goes back in time."""
+    await events.store(db, list(events.rows_of(batch(1, kind=EventKind.SMOKE), NOW)))
+    assert await count(db, "SELECT count(*) FROM home_activity") == 0
+
+    def movement(ts: datetime) -> EventBatch:
+        return EventBatch(
+            home_id="home-1",
+            events=[
+                MotionEvent(
+                    event_id=uuid.uuid4(),
+                    home_id="home-1",
+                    device_id="pir-1",
+                    ts=ts,
+                    seq=1,
+                    kind=EventKind.MOTION,
+                    value=Motion(detected=True),
+                )
+            ],
+        )
+
+    await events.store(db, list(events.rows_of(movement(NOW), NOW)))
+    await events.store(db, list(events.rows_of(movement(NOW - timedelta(hours=2)), NOW)))
+    row = await (await db.execute("SELECT last_activity_at FROM home_activity")).fetchone()
+    assert row == (NOW,)
 
 
 async def test_rollup_counts_events_per_hour_and_kind(db: psycopg.AsyncConnection[object]) -> None:

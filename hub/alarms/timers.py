@@ -1,6 +1,7 @@
 """The hub's alarm timers, run every second from the database.
 
-They escalate alarms left unclaimed and raise an alarm for every home unit gone silent.
+They escalate alarms left unclaimed and raise an alarm for every home unit gone silent and
+every person still for longer than usual.
 
 The timers are the alarms' own times in the table, so they survive a restart of any hub, and
 several hubs may run this at once (each escalation is a conditional update).
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import structlog
 
+from hub.alarms.wellbeing import InactivitySettings
 from hub.storage import alarms
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ log = structlog.get_logger(__name__)
 
 TICK_S = 1.0
 SUPERVISION_EVERY_TICKS = 10
+INACTIVITY = InactivitySettings()
+"""The same settings for everyone until per-person settings exist."""
 
 
 async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]]) -> None:
@@ -36,11 +40,10 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
                 now = datetime.now(UTC)
                 escalated = await alarms.escalate_due(conn, now)
                 # Silence is judged in minutes; a look every 10 s spares the presence scan.
-                missing = (
-                    await alarms.raise_missing_units(conn, now)
-                    if tick % SUPERVISION_EVERY_TICKS == 0
-                    else []
-                )
+                missing, inactive = [], []
+                if tick % SUPERVISION_EVERY_TICKS == 0:
+                    missing = await alarms.raise_missing_units(conn, now)
+                    inactive = await alarms.raise_inactive_homes(conn, now, INACTIVITY)
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))
             continue
@@ -49,3 +52,5 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
             log.warning("alarm_escalated", alarm_id=str(alarm_id))
         for alarm_id in missing:
             log.warning("alarm_raised", alarm_id=str(alarm_id), kind="unit_offline")
+        for alarm_id in inactive:
+            log.warning("alarm_raised", alarm_id=str(alarm_id), kind="inactivity")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from hub.alarms import supervision
+from hub.alarms import supervision, wellbeing
 from hub.alarms.lifecycle import (
     ESCALATE_AFTER,
     OPEN_STATES,
@@ -23,6 +23,7 @@ from hub.alarms.lifecycle import (
     escalated_priority,
     escalation_due,
 )
+from hub.storage import events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -459,6 +460,66 @@ async def raise_missing_units(conn: AsyncConnection[Any], now: datetime) -> list
             from_state=None,
             to_state=AlarmState.RAISED,
             detail={"last_seen": last_seen.isoformat()},
+        )
+        raised.append(row[0])
+    return raised
+
+
+async def raise_inactive_homes(
+    conn: AsyncConnection[Any], now: datetime, settings: wellbeing.InactivitySettings
+) -> list[uuid.UUID]:
+    """Raise an inactivity alarm for each person still for longer than their threshold.
+
+    One alarm per quiet spell, as for silent units. The threshold adapts to the person's
+    hourly activity in ``activity_hourly`` (see :mod:`hub.alarms.wellbeing`).
+    """
+    cursor = await conn.execute(
+        "SELECT a.home_id, a.last_activity_at FROM home_activity a"
+        " WHERE a.last_activity_at < %s AND NOT EXISTS (SELECT 1 FROM alarms x"
+        "  WHERE x.home_id = a.home_id AND x.kind = %s"
+        "  AND (x.state = ANY(%s) OR x.raised_at >= a.last_activity_at))",
+        (now - settings.minimum, wellbeing.INACTIVITY, _OPEN),
+    )
+    raised = []
+    for home_id, last_activity in await cursor.fetchall():
+        hours = await conn.execute(
+            "SELECT DISTINCT hour FROM activity_hourly WHERE home_id = %s AND hour >= %s"
+            " AND kind = ANY(%s) AND events > 0",
+            (home_id, now - (settings.weeks + 1) * wellbeing.WEEK, events.ACTIVITY_KINDS),
+        )
+        active = {row[0] for row in await hours.fetchall()}
+        verdict = wellbeing.check_inactivity(last_activity, now, active, settings)
+        if verdict is None:
+            continue
+        created = await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " DO NOTHING RETURNING alarm_id",
+            (
+                uuid.uuid4(),
+                home_id,
+                wellbeing.INACTIVITY,
+                wellbeing.PRIORITY,
+                f"alarm.{wellbeing.INACTIVITY}",
+                Jsonb(verdict.reason_params),
+                now,
+                now,
+            ),
+        )
+        row = await created.fetchone()
+        if row is None:
+            continue
+        await _log(
+            conn,
+            row[0],
+            at=now,
+            actor=SYSTEM,
+            action="raised",
+            from_state=None,
+            to_state=AlarmState.RAISED,
+            detail=verdict.reason_params,
         )
         raised.append(row[0])
     return raised

@@ -39,9 +39,28 @@ WITH inserted AS (
     ON CONFLICT (home_id, hour, kind)
     DO UPDATE SET events = activity_hourly.events + EXCLUDED.events
     RETURNING 1
+), active AS (
+    INSERT INTO home_activity (home_id, last_activity_at)
+    SELECT home_id, max(ts) FROM inserted WHERE kind = ANY(%s) GROUP BY 1 ORDER BY 1
+    ON CONFLICT (home_id) DO UPDATE
+    SET last_activity_at = GREATEST(home_activity.last_activity_at, EXCLUDED.last_activity_at)
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled)
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled),
+       (SELECT count(*) FROM active)
 """  # noqa: S608 - only our own column list is interpolated
+
+ACTIVITY_KINDS = [
+    "motion",
+    "door",
+    "bed",
+    "chair",
+    "check_in",
+    "panic_button",
+    "pull_cord",
+    "cancel",
+]
+"""Kinds that show the person up and about (or at least pressing a button)."""
 
 
 def rows_of(batch: EventBatch, received_at: datetime) -> Iterable[EventRow]:
@@ -75,6 +94,6 @@ async def store(conn: AsyncConnection[object], rows: Sequence[EventRow]) -> int:
         async with conn.cursor().copy(f"COPY events_staging ({COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 await copy.write_row(row)
-        cursor = await conn.execute(_INSERT)
+        cursor = await conn.execute(_INSERT, (ACTIVITY_KINDS,))
         counts = await cursor.fetchone()
     return int(counts[0]) if counts else 0  # type: ignore[index]
