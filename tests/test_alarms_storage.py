@@ -244,3 +244,28 @@ async def test_a_person_still_for_longer_than_usual_raises_one_inactivity_alarm(
     assert (kind, priority) == ("inactivity", 2)
     assert params == {"idle_minutes": "180", "threshold_minutes": "120", "usual_minutes": "0"}
     assert raised
+
+
+async def test_a_missing_daily_check_in_raises_one_alarm_a_day(db: Conn) -> None:
+    """Before the deadline nothing; after it without a press one alarm; a press clears it."""
+    await db.execute(
+        "INSERT INTO home_rules (home_id, time_zone, check_in_before)"
+        " VALUES ('home-1', 'Europe/Rome', '10:00')"
+    )
+    rome_9 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 09:00 in Rome
+    assert await alarms.raise_missed_check_ins(db, rome_9) == []
+    (missed,) = await alarms.raise_missed_check_ins(db, rome_9 + timedelta(hours=1, minutes=5))
+    assert await alarms.raise_missed_check_ins(db, rome_9 + timedelta(hours=3)) == []
+    assert await one(db, "SELECT kind, reason_params FROM alarms") == (
+        "missed_check_in",
+        {"expected_before": "10:00"},
+    )
+    await alarms.claim(db, missed, "anna", rome_9)
+    await alarms.transition(db, missed, AlarmState.RESOLVED, actor="anna", now=rome_9)
+    tomorrow_9 = rome_9 + timedelta(days=1)
+    await db.execute(
+        "INSERT INTO events (event_id, ts, received_at, home_id, device_id, kind, seq, value)"
+        " VALUES (%s, %s, %s, 'home-1', 'pendant-1', 'check_in', 9, '{}')",
+        (uuid.uuid4(), tomorrow_9, tomorrow_9),
+    )
+    assert await alarms.raise_missed_check_ins(db, tomorrow_9 + timedelta(hours=2)) == []

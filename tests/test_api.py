@@ -347,3 +347,23 @@ async def test_the_registry_keeps_each_persons_card_for_their_district_and_audit
         ("anna", "home.read"),
         ("anna", "home.events"),
     ]
+
+
+@pytest.mark.usefixtures("centre")
+async def test_a_home_gets_a_daily_check_in_deadline_in_its_time_zone(
+    consoles: list[Console],
+) -> None:
+    """The rules are set by a social worker of the district and shown on the card."""
+    dario, anna, _ = consoles
+    assert await dario.login("dario") == 200
+    assert await anna.login("anna") == 200
+    url = f"{dario.base}/api/v1/homes/casa-nord/rules"
+    headers = {"X-CSRF-Token": dario.csrf}
+    async with dario.http.put(url, json={"time_zone": "Mars/Olympus"}, headers=headers) as r:
+        assert r.status == 422
+        assert [f["field"] for f in (await r.json())["fields"]] == ["time_zone"]
+    rules = {"time_zone": "Europe/Rome", "check_in_before": "10:30:00"}
+    async with dario.http.put(url, json=rules, headers=headers) as r:
+        assert r.status == 200
+    status, card = await anna.get("/api/v1/homes/casa-nord")
+    assert (status, card["rules"]) == (200, rules)

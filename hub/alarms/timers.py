@@ -40,10 +40,11 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
                 now = datetime.now(UTC)
                 escalated = await alarms.escalate_due(conn, now)
                 # Silence is judged in minutes; a look every 10 s spares the presence scan.
-                missing, inactive = [], []
+                missing, inactive, unchecked = [], [], []
                 if tick % SUPERVISION_EVERY_TICKS == 0:
                     missing = await alarms.raise_missing_units(conn, now)
                     inactive = await alarms.raise_inactive_homes(conn, now, INACTIVITY)
+                    unchecked = await alarms.raise_missed_check_ins(conn, now)
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))
             continue
@@ -54,3 +55,5 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
             log.warning("alarm_raised", alarm_id=str(alarm_id), kind="unit_offline")
         for alarm_id in inactive:
             log.warning("alarm_raised", alarm_id=str(alarm_id), kind="inactivity")
+        for alarm_id in unchecked:
+            log.warning("alarm_raised", alarm_id=str(alarm_id), kind="missed_check_in")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 
@@ -209,6 +210,7 @@ class HomeDetail(BaseModel):
     contacts: list[ContactIn]
     devices: list[DeviceOut]
     presence: PresenceOut | None
+    rules: RulesIn
 
 
 class EventOut(BaseModel):
@@ -227,3 +229,21 @@ class EventPage(BaseModel):
     """A home's events in a time range, oldest first."""
 
     items: list[EventOut]
+
+
+class RulesIn(_In):
+    """A home's rule settings (``PUT …/rules``)."""
+
+    time_zone: str = Field(default="Europe/Rome", max_length=64)
+    check_in_before: time | None = Field(
+        default=None, description="The daily check-in press is expected before this local time."
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value

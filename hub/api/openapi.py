@@ -25,6 +25,7 @@ from hub.api.models import (
     ResidentIn,
     ResidentOut,
     ResolveRequest,
+    RulesIn,
 )
 from telecare import __version__
 
@@ -143,6 +144,7 @@ def openapi_document() -> dict[str, Any]:
         ResidentOut,
         ContactsIn,
         EventPage,
+        RulesIn,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -209,6 +211,14 @@ def openapi_document() -> dict[str, Any]:
                     "Replace the contacts, in calling order",
                     ContactsIn,
                     ContactsIn,
+                    parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/homes/{home_id}/rules": {
+                "put": _operation(
+                    "Set the home's rules (time zone, daily check-in deadline)",
+                    RulesIn,
+                    RulesIn,
                     parameters=_HOME_ID,
                 )
             },

@@ -34,6 +34,7 @@ from hub.api.models import (
     PresenceOut,
     ResidentIn,
     ResidentOut,
+    RulesIn,
 )
 from hub.auth.users import Role
 from hub.storage import audit, homes, registry
@@ -57,6 +58,7 @@ def add_registry_routes(app: web.Application) -> None:
     app.router.add_put("/api/v1/homes/{home_id}/residents/{resident_id}", _replace_resident)
     app.router.add_put("/api/v1/homes/{home_id}/contacts", _replace_contacts)
     app.router.add_get("/api/v1/homes/{home_id}/events", _events)
+    app.router.add_put("/api/v1/homes/{home_id}/rules", _replace_rules)
 
 
 async def _visible_home(conn: psycopg.AsyncConnection[Any], user: User, home_id: str) -> str:
@@ -139,6 +141,7 @@ async def _card(conn: psycopg.AsyncConnection[Any], home_id: str, district: str)
             outbox_depth=seen[4],
         )
     )
+    zone, before = await registry.rules(conn, home_id)
     return HomeDetail(
         home_id=home_id,
         district=district,
@@ -146,6 +149,7 @@ async def _card(conn: psycopg.AsyncConnection[Any], home_id: str, district: str)
         contacts=contacts,
         devices=devices,
         presence=presence,
+        rules=RulesIn(time_zone=zone, check_in_before=before),
     )
 
 
@@ -207,6 +211,20 @@ async def _replace_contacts(request: web.Request) -> web.Response:
             "contacts.replace",
             f"home:{home_id}",
             {"count": len(body.contacts)},
+        )
+    return json_response(body)
+
+
+async def _replace_rules(request: web.Request) -> web.Response:
+    user = await authenticate(request)
+    _editor(user)
+    home_id = request.match_info["home_id"]
+    body = await read_body(request, RulesIn)
+    async with pool_of(request).connection() as conn, conn.transaction():
+        await _visible_home(conn, user, home_id)
+        await registry.save_rules(conn, home_id, body.time_zone, body.check_in_before)
+        await audit.record(
+            conn, user.username, "rules.replace", f"home:{home_id}", body.model_dump(mode="json")
         )
     return json_response(body)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from hub.alarms import supervision, wellbeing
+from hub.alarms import checkin, supervision, wellbeing
 from hub.alarms.lifecycle import (
     ESCALATE_AFTER,
     OPEN_STATES,
@@ -520,6 +520,60 @@ async def raise_inactive_homes(
             from_state=None,
             to_state=AlarmState.RAISED,
             detail=verdict.reason_params,
+        )
+        raised.append(row[0])
+    return raised
+
+
+async def raise_missed_check_ins(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise a missed-check-in alarm for each home past today's deadline without a press.
+
+    One per day: not if one was raised since the home's local midnight.
+    """
+    cursor = await conn.execute(
+        "SELECT r.home_id, r.check_in_before, r.time_zone,"
+        " (SELECT max(e.ts) FROM events e WHERE e.home_id = r.home_id AND e.kind = 'check_in'"
+        "  AND e.ts > %s - interval '2 days'),"
+        " (SELECT max(a.raised_at) FROM alarms a WHERE a.home_id = r.home_id AND a.kind = %s)"
+        " FROM home_rules r WHERE r.check_in_before IS NOT NULL",
+        (now, checkin.MISSED_CHECK_IN),
+    )
+    raised = []
+    for home_id, before, zone, last_press, last_alarm in await cursor.fetchall():
+        if not checkin.missed(now, before, zone, last_press):
+            continue
+        midnight, _ = checkin.day_window(now, before, zone)
+        if last_alarm is not None and last_alarm >= midnight:
+            continue
+        created = await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " DO NOTHING RETURNING alarm_id",
+            (
+                uuid.uuid4(),
+                home_id,
+                checkin.MISSED_CHECK_IN,
+                checkin.PRIORITY,
+                f"alarm.{checkin.MISSED_CHECK_IN}",
+                Jsonb(checkin.describe(before)),
+                now,
+                now,
+            ),
+        )
+        row = await created.fetchone()
+        if row is None:
+            continue
+        await _log(
+            conn,
+            row[0],
+            at=now,
+            actor=SYSTEM,
+            action="raised",
+            from_state=None,
+            to_state=AlarmState.RAISED,
+            detail=checkin.describe(before),
         )
         raised.append(row[0])
     return raised

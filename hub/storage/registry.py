@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import date, datetime
+    from datetime import date, datetime, time
 
     from psycopg import AsyncConnection
 
@@ -147,3 +147,24 @@ async def home_events(
         (home_id, start, end, limit),
     )
     return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def rules(conn: AsyncConnection[Any], home_id: str) -> tuple[str, time | None]:
+    """A home's (time zone, check-in deadline); the defaults when never set."""
+    cursor = await conn.execute(
+        "SELECT time_zone, check_in_before FROM home_rules WHERE home_id = %s", (home_id,)
+    )
+    row = await cursor.fetchone()
+    return ("Europe/Rome", None) if row is None else (str(row[0]), row[1])
+
+
+async def save_rules(
+    conn: AsyncConnection[Any], home_id: str, time_zone: str, check_in_before: time | None
+) -> None:
+    """Set a home's rule settings."""
+    await conn.execute(
+        "INSERT INTO home_rules (home_id, time_zone, check_in_before) VALUES (%s, %s, %s)"
+        " ON CONFLICT (home_id) DO UPDATE SET time_zone = EXCLUDED.time_zone,"
+        " check_in_before = EXCLUDED.check_in_before",
+        (home_id, time_zone, check_in_before),
+    )
