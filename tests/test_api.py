@@ -147,6 +147,8 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
     assert "claimed" in refused["error"]
     assert (await anna.post(f"{base}/start", {}))[0] == 200
     assert (await anna.post(f"{base}/notes", {"text": "spoke with her, son on his way"}))[0] == 200
+    called = {"name": "Luca Rossi", "phone": "+39 333 1234567", "result": "on_the_way"}
+    assert (await anna.post(f"{base}/responders", called))[0] == 200
     status, bad = await anna.post(f"{base}/resolve", {"outcome": "sorted"})
     assert status == 422
     assert [f["field"] for f in bad["fields"]] == ["outcome"]
@@ -164,6 +166,7 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
         ("anna", "claimed"),
         ("anna", "in_progress"),
         ("anna", "note"),
+        ("anna", "responder"),
         ("anna", "resolved"),
     ]
     audit = await rows(
@@ -175,6 +178,7 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
         ("anna", "alarm.claim"),
         ("anna", "alarm.start"),
         ("anna", "alarm.note"),
+        ("anna", "alarm.responder"),
         ("anna", "alarm.resolve"),
         ("anna", "alarm.read"),
     ]

@@ -58,6 +58,25 @@ class ResolveRequest(_In):
     notes: str | None = Field(default=None, max_length=4000)
 
 
+class ResponderResult(StrEnum):
+    """What came of calling a contact or responder."""
+
+    NO_ANSWER = "no_answer"
+    REACHED = "reached"
+    ON_THE_WAY = "on_the_way"
+    ARRIVED = "arrived"
+    DECLINED = "declined"
+
+
+class ResponderRequest(_In):
+    """Body of ``POST …/responders``: a contact or responder called for this alarm."""
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    result: ResponderResult
+    notes: str | None = Field(default=None, max_length=1000)
+
+
 class CancelRequest(_In):
     """Body of ``POST …/cancel`` (an operator closing an alarm nobody needs, with why)."""
 

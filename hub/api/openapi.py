@@ -25,6 +25,7 @@ from hub.api.models import (
     ResidentIn,
     ResidentOut,
     ResolveRequest,
+    ResponderRequest,
     RulesIn,
 )
 from telecare import __version__
@@ -145,6 +146,7 @@ def openapi_document() -> dict[str, Any]:
         ContactsIn,
         EventPage,
         RulesIn,
+        ResponderRequest,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -243,6 +245,9 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/alarms/{alarm_id}/claim": _action("Take a raised alarm (one operator wins)"),
             "/api/v1/alarms/{alarm_id}/start": _action("Mark a claimed alarm in progress"),
             "/api/v1/alarms/{alarm_id}/notes": _action("Add a note to the timeline", NoteRequest),
+            "/api/v1/alarms/{alarm_id}/responders": _action(
+                "Record a contact or responder called, and what came of it", ResponderRequest
+            ),
             "/api/v1/alarms/{alarm_id}/resolve": _action("Resolve with an outcome", ResolveRequest),
             "/api/v1/alarms/{alarm_id}/cancel": _action(
                 "Cancel an alarm nobody needs", CancelRequest

@@ -40,6 +40,7 @@ from hub.api.models import (
     Me,
     NoteRequest,
     ResolveRequest,
+    ResponderRequest,
     TimelineEntry,
 )
 from hub.api.openapi import openapi_document
@@ -81,6 +82,7 @@ def add_api(app: web.Application) -> None:
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
     app.router.add_post("/api/v1/alarms/{alarm_id}/start", _start)
     app.router.add_post("/api/v1/alarms/{alarm_id}/notes", _note)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/responders", _responder)
     app.router.add_post("/api/v1/alarms/{alarm_id}/resolve", _resolve)
     app.router.add_post("/api/v1/alarms/{alarm_id}/cancel", _cancel)
 
@@ -285,6 +287,16 @@ async def _note(request: web.Request) -> web.Response:
         await alarms.add_note(conn, alarm_id, user.username, body.text, now)
 
     return await _act(request, "alarm.note", work)
+
+
+async def _responder(request: web.Request) -> web.Response:
+    body = await read_body(request, ResponderRequest)
+
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        detail = body.model_dump(mode="json", exclude_none=True)
+        await alarms.add_to_timeline(conn, alarm_id, user.username, "responder", detail, now=now)
+
+    return await _act(request, "alarm.responder", work)
 
 
 async def _resolve(request: web.Request) -> web.Response:

@@ -395,16 +395,33 @@ async def add_note(
     conn: AsyncConnection[Any], alarm_id: uuid.UUID, actor: str, text: str, now: datetime
 ) -> None:
     """Put an operator's note on an alarm's timeline (any state: notes may follow closing)."""
+    await add_to_timeline(conn, alarm_id, actor, "note", {"text": text}, now=now)
+
+
+async def add_to_timeline(  # noqa: PLR0913 - one timeline entry
+    conn: AsyncConnection[Any],
+    alarm_id: uuid.UUID,
+    actor: str,
+    action: str,
+    detail: dict[str, str],
+    *,
+    now: datetime,
+) -> None:
+    """Record something done for an alarm that does not change its state (a note, a call).
+
+    Raises:
+        UnknownAlarmError: no such alarm.
+    """
     await _state(conn, alarm_id)
     await _log(
         conn,
         alarm_id,
         at=now,
         actor=actor,
-        action="note",
+        action=action,
         from_state=None,
         to_state=None,
-        detail={"text": text},
+        detail=detail,
     )
 
 
