@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from hub.auth import users
 from protocol import Channel, encode, examples, topic
 from telecare import __version__
 
@@ -98,3 +101,43 @@ def test_check_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     out = run("protocol", "check", "telecare/v1/homes/h/up/events", str(tmp_path / "nope"))
     assert out.returncode == 2
     assert "cannot read payload" in out.stderr
+
+
+async def test_user_add_and_token_make_working_credentials(database_url: str) -> None:
+    """`telecare user add` stores a usable password; `user token` prints a usable token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELECARE_")}
+    env |= {"TELECARE_DATABASE_URL": database_url, "TELECARE_NEW_PASSWORD": "long enough pw"}
+    added = subprocess.run(  # noqa: ASYNC221 - a short command
+        [TELECARE, "user", "add", "anna", "--role", "operator", "--district", "ats-1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    token = subprocess.run(  # noqa: ASYNC221 - a short command
+        [TELECARE, "user", "token", "anna", "--name", "test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert token.returncode == 0, token.stderr
+    short = subprocess.run(  # noqa: ASYNC221 - a short command
+        [TELECARE, "user", "add", "bruno", "--role", "operator"],
+        env=env | {"TELECARE_NEW_PASSWORD": "short"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert short.returncode == 2
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        user = await users.check_password(conn, "anna", "long enough pw")
+        assert user is not None
+        assert (user.role, user.districts) == (users.Role.OPERATOR, ("ats-1",))
+        assert await users.check_password(conn, "anna", "wrong") is None
+        assert await users.token_user(conn, token.stdout.strip()) == user
+        assert await users.check_password(conn, "bruno", "short") is None
