@@ -49,10 +49,10 @@ def press(kind: EventKind = EventKind.PANIC_BUTTON, at: datetime = NOW) -> Event
     )
 
 
-async def raise_from(conn: Conn, *events: Event) -> list[alarms.Joined]:
-    """Apply the rules' triggers for ``events``."""
+async def raise_from(conn: Conn, *events: Event, now: datetime = NOW) -> list[alarms.Joined]:
+    """Apply the rules' triggers for ``events``, received at ``now``."""
     triggered = [(e, t) for e in events if (t := trigger_for(e)) is not None]
-    return await alarms.apply_triggers(conn, triggered, NOW)
+    return await alarms.apply_triggers(conn, triggered, now)
 
 
 async def one(conn: Conn, query: str, *params: object) -> tuple[Any, ...]:
@@ -127,7 +127,7 @@ async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
                 return operator
 
         for trial in range(1000):
-            (raised,) = await raise_from(db, press(at=NOW + timedelta(seconds=trial)))
+            (raised,) = await raise_from(db, press())
             winners = await asyncio.gather(
                 *(claim_as(raised.alarm_id, f"op-{n}") for n in range(3))
             )
@@ -177,7 +177,8 @@ async def test_moves_follow_the_lifecycle_and_illegal_ones_say_why(db: Conn) -> 
 
 async def test_an_unclaimed_alarm_escalates_once_per_wait(db: Conn) -> None:
     """Past 60 s unclaimed a priority-2 alarm becomes priority 1, logged; not again at once."""
-    (flood,) = await raise_from(db, press(EventKind.FLOOD, at=NOW - timedelta(minutes=3)))
+    three_minutes_ago = NOW - timedelta(minutes=3)
+    (flood,) = await raise_from(db, press(EventKind.FLOOD), now=three_minutes_ago)
     assert await alarms.escalate_due(db, NOW) == [flood.alarm_id]
     assert await alarms.escalate_due(db, NOW + timedelta(seconds=30)) == []
     assert await one(db, "SELECT priority, state, escalated_at FROM alarms") == (

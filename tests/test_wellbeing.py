@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hub.alarms.wellbeing import (
     InactivitySettings,
@@ -78,3 +79,19 @@ def test_without_history_the_default_applies() -> None:
     alarm = check_inactivity(NOW - 7 * HOUR, NOW, active)
     assert alarm is not None
     assert "usual_minutes" not in alarm.reason_params
+
+
+def test_the_week_after_the_clocks_go_back_is_not_a_week_of_false_alarms() -> None:
+    """Up 08:00-23:00 in Rome: at 07:15 the week after the change, sleep is still usual."""
+    rome = ZoneInfo("Europe/Rome")
+    now = datetime(2026, 10, 27, 7, 15, tzinfo=rome)  # two days after the clocks went back
+    active = set()
+    day = datetime(2026, 9, 20, tzinfo=rome)
+    while day < now:
+        for hour in range(8, 23):
+            local = day.replace(hour=hour)
+            active.add(local.astimezone(UTC))
+        day = (day + timedelta(days=1)).replace(hour=0)
+    last = datetime(2026, 10, 26, 22, 59, tzinfo=rome)
+    assert check_inactivity(last, now, active, zone=rome) is None
+    assert check_inactivity(last, now + 3 * HOUR, active, zone=rome) is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 INACTIVITY = "inactivity"
 """The alarm kind."""
@@ -78,16 +78,22 @@ def quiet_spell_covering(active_hours: set[datetime], hour: datetime, limit: int
 
 
 def usual_longest_quiet(
-    active_hours: set[datetime], now: datetime, settings: InactivitySettings
+    active_hours: set[datetime],
+    now: datetime,
+    settings: InactivitySettings,
+    zone: tzinfo = UTC,
 ) -> timedelta | None:
     """The usual longest quiet spell covering this hour of the week, over past weeks.
 
-    None when fewer than ``settings.min_weeks`` past weeks have any activity at all.
+    "This hour of the week" is the home's wall-clock hour (``zone``), so a change of the
+    clocks does not compare this morning with last week's night. None when fewer than
+    ``settings.min_weeks`` past weeks have any activity at all.
     """
-    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    this_hour = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     spells = []
     for week in range(1, settings.weeks + 1):
-        then = this_hour - week * WEEK
+        # Arithmetic on an aware local time keeps the wall-clock hour across a clock change.
+        then = (this_hour - week * WEEK).astimezone(UTC)
         if not any(then - WEEK / 2 <= h < then + WEEK / 2 for h in active_hours):
             continue  # no history that week (not installed yet, or away)
         spells.append(quiet_spell_covering(active_hours, then, limit=48))
@@ -103,13 +109,17 @@ def check_inactivity(
     now: datetime,
     active_hours: set[datetime],
     settings: InactivitySettings | None = None,
+    zone: tzinfo = UTC,
 ) -> InactivityAlarm | None:
-    """An alarm when the person has been still for longer than their threshold, else None."""
+    """An alarm when the person has been still for longer than their threshold, else None.
+
+    ``active_hours`` are UTC hour starts with activity; ``zone`` is the home's time zone.
+    """
     settings = settings or InactivitySettings()
     idle = now - last_activity
     if idle <= settings.minimum:
         return None
-    usual = usual_longest_quiet(active_hours, now, settings)
+    usual = usual_longest_quiet(active_hours, now, settings, zone)
     threshold = (
         settings.default if usual is None else max(settings.minimum, usual + settings.margin)
     )

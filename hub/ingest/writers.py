@@ -41,10 +41,11 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-REFUSED = (psycopg.DataError,)
-"""Errors about the data itself: retrying the same rows cannot help. (An integrity error is
-not among them: events have no constraint a valid message can break, so one means the
-schema is wrong, and that is retried and logged, not blamed on the messages.)"""
+REFUSED = (psycopg.DataError, psycopg.errors.ForeignKeyViolation)
+"""Errors about the data itself: retrying the same rows cannot help. A foreign-key error
+means a home deleted from the register while its unit still sends: its messages are
+dead-lettered so the other homes' events, in the same batch, are stored. (Other integrity
+errors mean the schema is wrong: retried and logged, not blamed on the messages.)"""
 
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0

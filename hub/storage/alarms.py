@@ -9,7 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import structlog
 from psycopg.types.json import Jsonb
 
 from hub.alarms import checkin, supervision, wellbeing
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from hub.alarms.rules import AlarmTrigger
     from protocol import CancelEvent, Event
 
+log = structlog.get_logger(__name__)
+
+DEFAULT_TIME_ZONE = "Europe/Rome"
 SYSTEM = "system"
 """The actor of changes the hub makes by itself."""
 RESIDENT = "resident"
@@ -89,8 +94,10 @@ async def apply_triggers(
                 trigger.priority,
                 trigger.reason_key,
                 Jsonb(trigger.reason_params),
-                event.ts,
-                event.ts,
+                # The hub's time, not the device's: a unit's wrong clock must not stop an
+                # alarm from escalating, nor sort it off the operators' first page.
+                now,
+                now,
             ),
         )
         row = await cursor.fetchone()
@@ -109,7 +116,11 @@ async def apply_triggers(
             action="raised" if raised else "joined",
             from_state=None,
             to_state=AlarmState.RAISED if raised else None,
-            detail={"event_id": str(event.event_id), "device_id": event.device_id},
+            detail={
+                "event_id": str(event.event_id),
+                "device_id": event.device_id,
+                "device_time": event.ts.isoformat(),
+            },
         )
         joined.append(Joined(event.event_id, alarm_id, raised))
     return joined
@@ -491,21 +502,36 @@ async def raise_inactive_homes(
     hourly activity in ``activity_hourly`` (see :mod:`hub.alarms.wellbeing`).
     """
     cursor = await conn.execute(
-        "SELECT a.home_id, a.last_activity_at FROM home_activity a"
+        "SELECT a.home_id, a.last_activity_at, coalesce(r.time_zone, %s)"
+        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
         " WHERE a.last_activity_at < %s AND NOT EXISTS (SELECT 1 FROM alarms x"
-        "  WHERE x.home_id = a.home_id AND x.kind = %s"
-        "  AND (x.state = ANY(%s) OR x.raised_at >= a.last_activity_at))",
-        (now - settings.minimum, wellbeing.INACTIVITY, _OPEN),
+        "  WHERE x.home_id = a.home_id AND ("
+        "   (x.kind = %s AND (x.state = ANY(%s) OR x.raised_at >= a.last_activity_at))"
+        # A silent unit says nothing about the person: its own alarm is enough.
+        "   OR (x.kind = %s AND x.state = ANY(%s))))",
+        (
+            DEFAULT_TIME_ZONE,
+            now - settings.minimum,
+            wellbeing.INACTIVITY,
+            _OPEN,
+            supervision.UNIT_OFFLINE,
+            _OPEN,
+        ),
     )
     raised = []
-    for home_id, last_activity in await cursor.fetchall():
+    for home_id, last_activity, zone_name in await cursor.fetchall():
         hours = await conn.execute(
             "SELECT DISTINCT hour FROM activity_hourly WHERE home_id = %s AND hour >= %s"
             " AND kind = ANY(%s) AND events > 0",
             (home_id, now - (settings.weeks + 1) * wellbeing.WEEK, events.ACTIVITY_KINDS),
         )
         active = {row[0] for row in await hours.fetchall()}
-        verdict = wellbeing.check_inactivity(last_activity, now, active, settings)
+        try:
+            zone = ZoneInfo(zone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("unknown_time_zone", home_id=home_id, time_zone=zone_name)
+            zone = ZoneInfo(DEFAULT_TIME_ZONE)
+        verdict = wellbeing.check_inactivity(last_activity, now, active, settings, zone)
         if verdict is None:
             continue
         created = await conn.execute(

@@ -31,7 +31,7 @@ WITH inserted AS (
     INSERT INTO events ({COLUMNS})
     SELECT {COLUMNS} FROM events_staging
     ON CONFLICT DO NOTHING
-    RETURNING home_id, kind, ts
+    RETURNING home_id, kind, ts, received_at
 ), rolled AS (
     INSERT INTO activity_hourly (home_id, hour, kind, events)
     SELECT home_id, date_bin('1 hour', ts, timestamptz '2000-01-01 00:00+00'), kind, count(*)
@@ -41,7 +41,8 @@ WITH inserted AS (
     RETURNING 1
 ), active AS (
     INSERT INTO home_activity (home_id, last_activity_at)
-    SELECT home_id, max(ts) FROM inserted WHERE kind = ANY(%s) GROUP BY 1 ORDER BY 1
+    SELECT home_id, max(LEAST(ts, received_at)) FROM inserted WHERE kind = ANY(%s)
+    GROUP BY 1 ORDER BY 1
     ON CONFLICT (home_id) DO UPDATE
     SET last_activity_at = GREATEST(home_activity.last_activity_at, EXCLUDED.last_activity_at)
     RETURNING 1
@@ -50,17 +51,11 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled),
        (SELECT count(*) FROM active)
 """  # noqa: S608 - only our own column list is interpolated
 
-ACTIVITY_KINDS = [
-    "motion",
-    "door",
-    "bed",
-    "chair",
-    "check_in",
-    "panic_button",
-    "pull_cord",
-    "cancel",
-]
-"""Kinds that show the person up and about (or at least pressing a button)."""
+ACTIVITY_KINDS = ["motion", "door", "bed", "chair"]
+"""Sensor kinds that show the person up and about. Presses are left out: a home with only a
+pendant would otherwise count as "inactive" some hours after every press. The time kept is
+the device's, but never later than the hub received it (a clock running ahead must not
+hide a real stillness)."""
 
 
 def rows_of(batch: EventBatch, received_at: datetime) -> Iterable[EventRow]:
