@@ -270,3 +270,30 @@ async def test_a_missing_daily_check_in_raises_one_alarm_a_day(db: Conn) -> None
         (uuid.uuid4(), tomorrow_9, tomorrow_9),
     )
     assert await alarms.raise_missed_check_ins(db, tomorrow_9 + timedelta(hours=2)) == []
+
+
+async def test_paging_neither_skips_nor_repeats_alarms_raised_in_the_same_instant(
+    db: Conn,
+) -> None:
+    """Five alarms of one timer tick, two a page: all five, once each."""
+    await homes.register(db, [f"home-{n}" for n in range(2, 6)], "ats-1")
+    for n in range(1, 6):
+        event = press().model_copy(update={"home_id": f"home-{n}"})
+        await raise_from(db, event)
+    seen: list[uuid.UUID] = []
+    before, before_id = None, None
+    while True:
+        page = await alarms.list_alarms(
+            db,
+            districts=["ats-1"],
+            states=[AlarmState.RAISED],
+            home_id=None,
+            limit=2,
+            before=before,
+            before_id=before_id,
+        )
+        seen += [row.alarm_id for row in page]
+        if len(page) < 2:
+            break
+        before, before_id = page[-1].raised_at, page[-1].alarm_id
+    assert len(seen) == len(set(seen)) == 5

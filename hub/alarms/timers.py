@@ -48,6 +48,10 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))
             continue
+        except Exception:
+            # Escalation must outlive any bug in one rule: log it and go on next second.
+            log.exception("alarm_timers_crashed")
+            continue
         for alarm_id in escalated:
             # Supervisors watch for this line until the console shows escalations.
             log.warning("alarm_escalated", alarm_id=str(alarm_id))

@@ -40,7 +40,7 @@ def pool_of(request: web.Request) -> AsyncConnectionPool[Any]:
     return request.app[POOL]
 
 
-async def authenticate(request: web.Request) -> User:
+async def authenticate(request: web.Request, *, check_csrf: bool = True) -> User:
     """The caller, checked: a bearer token, or a session cookie (with CSRF on changes)."""
     now = datetime.now(UTC)
     header = request.headers.get("Authorization", "")
@@ -54,9 +54,9 @@ async def authenticate(request: web.Request) -> User:
         session = await users.session_of(conn, cookie, now) if cookie else None
     if session is None:
         raise ApiError(401, "sign in first")
-    if request.method in UNSAFE:
+    if check_csrf and request.method in UNSAFE:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, session.csrf_token):
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             raise ApiError(403, f"a change needs the session's {CSRF_HEADER} header")
     return session.user
 
@@ -101,3 +101,22 @@ def parse_instant(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("needs a UTC offset")
     return moment
+
+
+async def session_csrf(request: web.Request) -> str | None:
+    """The CSRF token of the caller's session (None for a bearer token)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    async with pool_of(request).connection() as conn:
+        session = await users.session_of(conn, cookie, datetime.now(UTC))
+    return None if session is None else session.csrf_token
+
+
+async def still_allowed(request: web.Request) -> bool:
+    """Whether the caller's session or token is still valid (for long-lived sockets)."""
+    try:
+        await authenticate(request, check_csrf=False)
+    except ApiError:
+        return False
+    return True

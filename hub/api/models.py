@@ -104,10 +104,14 @@ class AlarmOut(BaseModel):
 
 
 class AlarmPage(BaseModel):
-    """A page of alarms, newest first; ask for the next with ``before=next_before``."""
+    """A page of alarms, newest first.
+
+    Ask for the next with ``before=next_before&before_id=next_before_id``.
+    """
 
     items: list[AlarmOut]
     next_before: datetime | None
+    next_before_id: UUID | None
 
 
 class TimelineEntry(BaseModel):

@@ -115,6 +115,12 @@ _LIST = [
         "schema": {"type": "string", "format": "date-time"},
         "description": "the previous page's next_before",
     },
+    {
+        "name": "before_id",
+        "in": "query",
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "the previous page's next_before_id",
+    },
 ]
 
 

@@ -82,7 +82,9 @@ async def _list_homes(request: web.Request) -> web.Response:
     districts = None if user.role is Role.ADMIN else list(user.districts)
     async with pool_of(request).connection() as conn, conn.transaction():
         found = await registry.list_homes(conn, districts, limit)
-        await audit.record(conn, user.username, "homes.list", "homes", {"count": len(found)})
+        await audit.record(
+            conn, user.username, "homes.list", "homes", {"home_ids": [h[0] for h in found]}
+        )
     items = [
         HomeSummary(home_id=h, district=d, online=o, last_seen=seen, residents=list(names))
         for h, d, o, seen, names in found
@@ -97,9 +99,9 @@ async def _register_home(request: web.Request) -> web.Response:
     body = await read_body(request, HomeIn)
     async with pool_of(request).connection() as conn, conn.transaction():
         added = await homes.register(conn, [body.home_id], body.district)
+        if not added:
+            raise ApiError(409, f"home {body.home_id!r} is already registered")
         await audit.record(conn, user.username, "home.register", f"home:{body.home_id}")
-    if not added:
-        raise ApiError(409, f"home {body.home_id!r} is already registered")
     return json_response(
         HomeSummary(
             home_id=body.home_id, district=body.district, online=None, last_seen=None, residents=[]

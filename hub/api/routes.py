@@ -28,6 +28,7 @@ from hub.api.access import (
     parse_limit,
     pool_of,
     read_body,
+    session_csrf,
 )
 from hub.api.models import (
     AlarmDetail,
@@ -109,10 +110,11 @@ async def _login(request: web.Request) -> web.Response:
     wait_s = throttle.retry_after(body.username, time.monotonic())
     if wait_s > 0:
         raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
+    # Counted as a failure until it succeeds: concurrent guesses cannot outrun the limit.
+    throttle.failed(body.username, time.monotonic())
     async with pool_of(request).connection() as conn:
         user = await users.check_password(conn, body.username, body.password)
         if user is None:
-            throttle.failed(body.username, time.monotonic())
             log.warning("login_failed", username=body.username)
             raise ApiError(401, "wrong user name or password")
         throttle.succeeded(body.username)
@@ -146,7 +148,10 @@ async def _logout(request: web.Request) -> web.Response:
 
 async def _me(request: web.Request) -> web.Response:
     user = await authenticate(request)
-    return json_response(Me(username=user.username, role=user.role, districts=list(user.districts)))
+    # A reloaded console gets its session's CSRF token back from here.
+    csrf = await session_csrf(request)
+    me = Me(username=user.username, role=user.role, districts=list(user.districts), csrf_token=csrf)
+    return json_response(me)
 
 
 def _alarm_out(row: alarms.AlarmRow) -> AlarmOut:
@@ -167,9 +172,9 @@ def _query_states(request: web.Request) -> list[AlarmState]:
         ) from err
 
 
-def _query_page(request: web.Request) -> tuple[int, datetime | None]:
+def _query_page(request: web.Request) -> tuple[int, datetime | None, uuid.UUID | None]:
     problems = []
-    limit, before = 50, None
+    limit, before, before_id = 50, None, None
     try:
         limit = parse_limit(request.query.get("limit", "50"))
     except ValueError as err:
@@ -179,15 +184,20 @@ def _query_page(request: web.Request) -> tuple[int, datetime | None]:
             before = parse_instant(request.query["before"])
         except ValueError as err:
             problems.append(FieldProblem(field="before", message=str(err)))
+    if "before_id" in request.query:
+        try:
+            before_id = uuid.UUID(request.query["before_id"])
+        except ValueError:
+            problems.append(FieldProblem(field="before_id", message="not a UUID"))
     if problems:
         raise ApiError(422, "bad query", problems)
-    return limit, before
+    return limit, before, before_id
 
 
 async def _list_alarms(request: web.Request) -> web.Response:
     user = await authenticate(request)
     states = _query_states(request)
-    limit, before = _query_page(request)
+    limit, before, before_id = _query_page(request)
     districts = None if user.role is users.Role.ADMIN else list(user.districts)
     async with pool_of(request).connection() as conn, conn.transaction():
         rows = await alarms.list_alarms(
@@ -197,13 +207,23 @@ async def _list_alarms(request: web.Request) -> web.Response:
             home_id=request.query.get("home_id"),
             limit=limit,
             before=before,
+            before_id=before_id,
         )
         await audit.record(
-            conn, user.username, "alarms.list", "alarms", {"count": len(rows), **request.query}
+            conn,
+            user.username,
+            "alarms.list",
+            "alarms",
+            {
+                "query": dict(request.query),
+                "alarm_ids": [str(r.alarm_id) for r in rows],
+                "home_ids": sorted({r.home_id for r in rows}),
+            },
         )
     page = AlarmPage(
         items=[_alarm_out(r) for r in rows],
         next_before=rows[-1].raised_at if len(rows) == limit else None,
+        next_before_id=rows[-1].alarm_id if len(rows) == limit else None,
     )
     return json_response(page)
 

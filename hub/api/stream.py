@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from aiohttp import WSCloseCode, web
 
-from hub.api.access import POOL, authenticate
+from hub.api.access import POOL, authenticate, still_allowed
 from hub.storage import audit
 
 if TYPE_CHECKING:
@@ -30,7 +30,16 @@ log = structlog.get_logger(__name__)
 
 CHANNELS = {"telecare_alarms": "alarm", "telecare_presence": "presence"}
 QUEUE_PER_CONSOLE = 1000
+KEEPALIVE = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""TCP keepalives on the LISTEN connection: a half-open one is noticed within two minutes."""
 RELISTEN_S = 1.0
+RECHECK_S = 60.0
+"""How often a console's sign-in is checked again while its socket is open."""
 OVERFLOW: dict[str, Any] = {"type": "overflow"}
 """Put in a console's queue when it fell behind: its socket is closed."""
 
@@ -52,6 +61,12 @@ class ChangeFeed:
         """Stop feeding ``queue``."""
         self._consoles.pop(queue, None)
 
+    def broadcast(self, message: dict[str, Any]) -> None:
+        """Hand ``message`` to every console."""
+        for queue in list(self._consoles):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(message)
+
     def publish(self, kind: str, change: dict[str, Any]) -> None:
         """Hand one change to every console whose user serves its district."""
         message = {"type": kind, kind: change}
@@ -68,14 +83,28 @@ class ChangeFeed:
                 queue.put_nowait(OVERFLOW)
 
     async def listen_forever(self, database_url: str) -> None:
-        """LISTEN to the change channels, reconnecting after any database trouble."""
+        """LISTEN to the change channels, reconnecting after any database trouble.
+
+        Changes made while it was reconnecting are lost to it, so after a reconnect every
+        console is told to reload (``{"type": "resync"}``) through the REST API.
+        """
+        first = True
         while True:
             try:
+                # TCP keepalives: a half-open LISTEN connection is noticed within a minute.
                 async with await psycopg.AsyncConnection.connect(
-                    database_url, autocommit=True
+                    database_url,
+                    autocommit=True,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
                 ) as conn:
                     for channel in CHANNELS:
                         await conn.execute(f"LISTEN {channel}")
+                    if not first:
+                        self.broadcast({"type": "resync"})
+                    first = False
                     async for notice in conn.notifies():
                         self.publish(CHANNELS[notice.channel], json.loads(notice.payload))
             except psycopg.Error as err:
@@ -102,15 +131,25 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     async with request.app[POOL].connection() as conn:
         await audit.record(conn, user.username, "stream.open", "stream")
     sender = asyncio.create_task(_send(socket, queue))
+    guard = asyncio.create_task(_close_when_signed_out(request, socket))
     try:
         async for _message in socket:
             pass  # consoles only listen; anything they send is ignored
     finally:
         feed.unsubscribe(queue)
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        for task in (sender, guard):
+            task.cancel()
+        await asyncio.gather(sender, guard, return_exceptions=True)
     return socket
+
+
+async def _close_when_signed_out(request: web.Request, socket: web.WebSocketResponse) -> None:
+    # A socket outlives its sign-in check: signing out, deactivation or expiry must end it.
+    while True:
+        await asyncio.sleep(RECHECK_S)
+        if not await still_allowed(request):
+            await socket.close(code=WSCloseCode.POLICY_VIOLATION, message=b"signed out")
+            return
 
 
 async def _send(socket: web.WebSocketResponse, queue: asyncio.Queue[dict[str, Any]]) -> None:

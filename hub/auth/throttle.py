@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60.0
+MAX_KEYS = 10_000
+"""User names remembered at most; past it the oldest failures are forgotten first."""
 
 
 @dataclass
@@ -29,7 +31,13 @@ class LoginThrottle:
         return recent[0] + self.window_s - now
 
     def failed(self, key: str, now: float) -> None:
-        """Note a failed attempt."""
+        """Note a failed attempt, or one under way.
+
+        Attempts are noted before they are checked, so that many at once cannot all get past
+        the limit; :meth:`succeeded` forgets them.
+        """
+        if key not in self._failures and len(self._failures) >= MAX_KEYS:
+            self._failures.pop(next(iter(self._failures)))
         self._recent(key, now).append(now)
 
     def succeeded(self, key: str) -> None:

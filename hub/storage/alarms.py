@@ -359,14 +359,19 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
     home_id: str | None,
     limit: int,
     before: datetime | None,
+    before_id: uuid.UUID | None = None,
 ) -> list[AlarmRow]:
-    """Alarms newest first, in ``districts`` (all when None), in ``states``, before a time."""
+    """Alarms newest first, in ``districts`` (all when None), in ``states``.
+
+    Paged by (``before``, ``before_id``), the last row of the previous page: alarms raised in
+    the same instant (one timer tick raises many) are neither skipped nor repeated.
+    """
     cursor = await conn.execute(
         f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
         " WHERE (%s::text[] IS NULL OR h.district = ANY(%s::text[]))"
         " AND a.state = ANY(%s) AND (%s::text IS NULL OR a.home_id = %s)"
-        " AND (%s::timestamptz IS NULL OR a.raised_at < %s)"
-        " ORDER BY a.raised_at DESC LIMIT %s",
+        " AND (%s::timestamptz IS NULL OR (a.raised_at, a.alarm_id) < (%s, %s::uuid))"
+        " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %s",
         (
             None if districts is None else list(districts),
             None if districts is None else list(districts),
@@ -375,6 +380,7 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
             home_id,
             before,
             before,
+            before_id or uuid.UUID(int=2**128 - 1),
             limit,
         ),
     )
