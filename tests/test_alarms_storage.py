@@ -106,8 +106,14 @@ async def test_a_cancel_press_cancels_the_alarm_it_names_and_keeps_it_on_record(
     assert await alarms.cancel_by_resident(db, [cancel], NOW) == [raised.alarm_id]
     assert await one(db, "SELECT state, outcome FROM alarms") == ("cancelled", "cancelled")
     assert await alarms.cancel_by_resident(db, [cancel], NOW) == []
-    (anew,) = await raise_from(db, press())
+    first, second = press(), press()
+    (anew,) = await raise_from(db, first)
     assert anew.raised
+    await raise_from(db, second)
+    late = cancel.model_copy(
+        update={"value": cancel.value.model_copy(update={"cancels": first.event_id})}
+    )
+    assert await alarms.cancel_by_resident(db, [late], NOW) == []  # a new press joined since
 
 
 async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(

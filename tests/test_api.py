@@ -145,6 +145,8 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
     status, refused = await bruno.post(f"{base}/claim", {})
     assert status == 409
     assert "claimed" in refused["error"]
+    status, refused = await bruno.post(f"{base}/resolve", {"outcome": "false_alarm"})
+    assert (status, refused["error"]) == (409, "the alarm is handled by anna")
     assert (await anna.post(f"{base}/start", {}))[0] == 200
     assert (await anna.post(f"{base}/notes", {"text": "spoke with her, son on his way"}))[0] == 200
     called = {"name": "Luca Rossi", "phone": "+39 333 1234567", "result": "on_the_way"}

@@ -250,6 +250,7 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/alarms/{alarm_id}/claim": _action("Take a raised alarm (one operator wins)"),
             "/api/v1/alarms/{alarm_id}/start": _action("Mark a claimed alarm in progress"),
+            "/api/v1/alarms/{alarm_id}/release": _action("Give a claimed alarm back to the queue"),
             "/api/v1/alarms/{alarm_id}/notes": _action("Add a note to the timeline", NoteRequest),
             "/api/v1/alarms/{alarm_id}/responders": _action(
                 "Record a contact or responder called, and what came of it", ResponderRequest

@@ -82,6 +82,7 @@ def add_api(app: web.Application) -> None:
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
     app.router.add_post("/api/v1/alarms/{alarm_id}/start", _start)
+    app.router.add_post("/api/v1/alarms/{alarm_id}/release", _release)
     app.router.add_post("/api/v1/alarms/{alarm_id}/notes", _note)
     app.router.add_post("/api/v1/alarms/{alarm_id}/responders", _responder)
     app.router.add_post("/api/v1/alarms/{alarm_id}/resolve", _resolve)
@@ -267,7 +268,14 @@ async def _act(
     request: web.Request,
     action: str,
     work: Callable[[Conn, User, uuid.UUID, datetime], Awaitable[None]],
+    *,
+    holder_only: bool = False,
 ) -> web.Response:
+    """Do ``work`` on an alarm the caller may see; audited with it.
+
+    With ``holder_only``, an alarm someone has claimed may be changed only by them or by a
+    supervisor or admin: the claim decides who handles it.
+    """
     user = await authenticate(request)
     if not user.acts_on_alarms:
         raise ApiError(403, f"a {user.role.value} does not act on alarms")
@@ -275,6 +283,10 @@ async def _act(
     now = datetime.now(UTC)
     async with pool_of(request).connection() as conn, conn.transaction():
         row = await _visible(conn, user, alarm_id)
+        overrides = user.role in {users.Role.SUPERVISOR, users.Role.ADMIN}
+        held_by_other = row.claimed_by not in {None, user.username}
+        if holder_only and held_by_other and not overrides and row.state != AlarmState.RAISED:
+            raise ApiError(409, f"the alarm is handled by {row.claimed_by}")
         await work(conn, user, alarm_id, now)
         await audit.record(
             conn, user.username, action, f"alarm:{alarm_id}", {"home_id": row.home_id}
@@ -291,13 +303,20 @@ async def _claim(request: web.Request) -> web.Response:
     return await _act(request, "alarm.claim", work)
 
 
+async def _release(request: web.Request) -> web.Response:
+    async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
+        await alarms.transition(conn, alarm_id, AlarmState.RAISED, actor=user.username, now=now)
+
+    return await _act(request, "alarm.release", work, holder_only=True)
+
+
 async def _start(request: web.Request) -> web.Response:
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         await alarms.transition(
             conn, alarm_id, AlarmState.IN_PROGRESS, actor=user.username, now=now
         )
 
-    return await _act(request, "alarm.start", work)
+    return await _act(request, "alarm.start", work, holder_only=True)
 
 
 async def _note(request: web.Request) -> web.Response:
@@ -328,7 +347,7 @@ async def _resolve(request: web.Request) -> web.Response:
             conn, alarm_id, AlarmState.RESOLVED, actor=user.username, now=now, detail=detail
         )
 
-    return await _act(request, "alarm.resolve", work)
+    return await _act(request, "alarm.resolve", work, holder_only=True)
 
 
 async def _cancel(request: web.Request) -> web.Response:
@@ -344,4 +363,4 @@ async def _cancel(request: web.Request) -> web.Response:
             detail={"outcome": "cancelled_by_operator", "reason": body.reason},
         )
 
-    return await _act(request, "alarm.cancel", work)
+    return await _act(request, "alarm.cancel", work, holder_only=True)

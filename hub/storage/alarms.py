@@ -80,12 +80,12 @@ async def apply_triggers(
             continue
         cursor = await conn.execute(
             "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-            " reason_params, raised_at, last_trigger_at)"
-            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " reason_params, raised_at, last_trigger_at, last_event_id)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s, %s)"
             " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
             " DO UPDATE SET trigger_count = alarms.trigger_count + 1,"
             "  last_trigger_at = GREATEST(alarms.last_trigger_at, EXCLUDED.last_trigger_at),"
-            "  updated_at = now()"
+            "  last_event_id = EXCLUDED.last_event_id, updated_at = now()"
             " RETURNING alarm_id, xmax = 0",
             (
                 uuid.uuid4(),
@@ -98,6 +98,7 @@ async def apply_triggers(
                 # alarm from escalating, nor sort it off the operators' first page.
                 now,
                 now,
+                event.event_id,
             ),
         )
         row = await cursor.fetchone()
@@ -131,15 +132,17 @@ async def cancel_by_resident(
 ) -> list[uuid.UUID]:
     """Cancel the open alarms that cancel presses name; return the alarms cancelled.
 
-    A press naming no alarm, or one already closed, changes nothing (it stays an event).
+    A press cancels an alarm only by naming the event that last raised or joined it: a
+    late cancel of an earlier press does not close an alarm a new press has joined. A press
+    naming nothing, or an alarm already closed, changes nothing (it stays an event).
     """
     cancelled = []
     for press in cancels:
         if press.value.cancels is None:
             continue
         cursor = await conn.execute(
-            "SELECT a.alarm_id, a.state FROM alarms a JOIN alarm_events e USING (alarm_id)"
-            " WHERE e.event_id = %s AND a.home_id = %s AND a.state = ANY(%s) FOR UPDATE OF a",
+            "SELECT alarm_id, state FROM alarms WHERE last_event_id = %s AND home_id = %s"
+            " AND state = ANY(%s) FOR UPDATE",
             (press.value.cancels, press.home_id, _OPEN),
         )
         row = await cursor.fetchone()
