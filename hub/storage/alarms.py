@@ -468,37 +468,16 @@ async def raise_missing_units(conn: AsyncConnection[Any], now: datetime) -> list
     for home_id, last_seen, interval_s, online in await cursor.fetchall():
         if not supervision.missing(last_seen, interval_s, now):
             continue
-        created = await conn.execute(
-            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-            " reason_params, raised_at, last_trigger_at)"
-            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
-            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
-            " DO NOTHING RETURNING alarm_id",
-            (
-                uuid.uuid4(),
-                home_id,
-                supervision.UNIT_OFFLINE,
-                supervision.PRIORITY,
-                f"alarm.{supervision.UNIT_OFFLINE}",
-                Jsonb({"last_seen": last_seen.isoformat(), "said_offline": str(not online)}),
-                now,
-                now,
-            ),
-        )
-        row = await created.fetchone()
-        if row is None:
-            continue
-        await _log(
+        alarm_id = await _raise_by_rule(
             conn,
-            row[0],
-            at=now,
-            actor=SYSTEM,
-            action="raised",
-            from_state=None,
-            to_state=AlarmState.RAISED,
-            detail={"last_seen": last_seen.isoformat()},
+            home_id,
+            supervision.UNIT_OFFLINE,
+            supervision.PRIORITY,
+            {"last_seen": last_seen.isoformat(), "said_offline": str(not online)},
+            now=now,
         )
-        raised.append(row[0])
+        if alarm_id is not None:
+            raised.append(alarm_id)
     return raised
 
 
@@ -543,37 +522,11 @@ async def raise_inactive_homes(
         verdict = wellbeing.check_inactivity(last_activity, now, active, settings, zone)
         if verdict is None:
             continue
-        created = await conn.execute(
-            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-            " reason_params, raised_at, last_trigger_at)"
-            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
-            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
-            " DO NOTHING RETURNING alarm_id",
-            (
-                uuid.uuid4(),
-                home_id,
-                wellbeing.INACTIVITY,
-                wellbeing.PRIORITY,
-                f"alarm.{wellbeing.INACTIVITY}",
-                Jsonb(verdict.reason_params),
-                now,
-                now,
-            ),
+        alarm_id = await _raise_by_rule(
+            conn, home_id, wellbeing.INACTIVITY, wellbeing.PRIORITY, verdict.reason_params, now=now
         )
-        row = await created.fetchone()
-        if row is None:
-            continue
-        await _log(
-            conn,
-            row[0],
-            at=now,
-            actor=SYSTEM,
-            action="raised",
-            from_state=None,
-            to_state=AlarmState.RAISED,
-            detail=verdict.reason_params,
-        )
-        raised.append(row[0])
+        if alarm_id is not None:
+            raised.append(alarm_id)
     return raised
 
 
@@ -597,35 +550,48 @@ async def raise_missed_check_ins(conn: AsyncConnection[Any], now: datetime) -> l
         midnight, _ = checkin.day_window(now, before, zone)
         if last_alarm is not None and last_alarm >= midnight:
             continue
-        created = await conn.execute(
-            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-            " reason_params, raised_at, last_trigger_at)"
-            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
-            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
-            " DO NOTHING RETURNING alarm_id",
-            (
-                uuid.uuid4(),
-                home_id,
-                checkin.MISSED_CHECK_IN,
-                checkin.PRIORITY,
-                f"alarm.{checkin.MISSED_CHECK_IN}",
-                Jsonb(checkin.describe(before)),
-                now,
-                now,
-            ),
-        )
-        row = await created.fetchone()
-        if row is None:
-            continue
-        await _log(
+        alarm_id = await _raise_by_rule(
             conn,
-            row[0],
-            at=now,
-            actor=SYSTEM,
-            action="raised",
-            from_state=None,
-            to_state=AlarmState.RAISED,
-            detail=checkin.describe(before),
+            home_id,
+            checkin.MISSED_CHECK_IN,
+            checkin.PRIORITY,
+            checkin.describe(before),
+            now=now,
         )
-        raised.append(row[0])
+        if alarm_id is not None:
+            raised.append(alarm_id)
     return raised
+
+
+async def _raise_by_rule(  # noqa: PLR0913 - the alarm's fields
+    conn: AsyncConnection[Any],
+    home_id: str,
+    kind: str,
+    priority: int,
+    params: dict[str, str],
+    *,
+    now: datetime,
+) -> uuid.UUID | None:
+    """Raise an alarm a timer rule found (no event behind it); None if one is already open."""
+    created = await conn.execute(
+        "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+        " reason_params, raised_at, last_trigger_at)"
+        " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+        " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+        " DO NOTHING RETURNING alarm_id",
+        (uuid.uuid4(), home_id, kind, priority, f"alarm.{kind}", Jsonb(params), now, now),
+    )
+    row = await created.fetchone()
+    if row is None:
+        return None
+    await _log(
+        conn,
+        row[0],
+        at=now,
+        actor=SYSTEM,
+        action="raised",
+        from_state=None,
+        to_state=AlarmState.RAISED,
+        detail=params,
+    )
+    return uuid.UUID(str(row[0]))
