@@ -622,6 +622,7 @@ def start_mosquitto(stack: contextlib.ExitStack, workdir: Path) -> tuple[int, in
             "persistence false\n"
             f"max_inflight_messages {BROKER_MAX_INFLIGHT}\n"
             f"max_queued_messages {BROKER_MAX_QUEUED}\n"
+            "set_tcp_nodelay true\n"  # as deploy/mosquitto/mosquitto.conf
             "log_type error\nlog_type warning\nlog_type notice\n"
             "log_dest stdout\n"
         )
@@ -666,6 +667,7 @@ def start_services(stack: contextlib.ExitStack, workdir: Path) -> Services:
             "max_inflight_messages": BROKER_MAX_INFLIGHT,
             "max_queued_messages": BROKER_MAX_QUEUED,
             "persistence": False,
+            "set_tcp_nodelay": True,
         }
         say(f"mosquitto on port {port}")
     external_db = os.environ.get("TELECARE_DATABASE_URL")

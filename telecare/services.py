@@ -203,6 +203,7 @@ class Broker:
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 1000000\n"
             "max_inflight_messages 4000\n"
+            "set_tcp_nodelay true\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "log_dest stdout\n"
         )
