@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import operator
+from abc import abstractmethod
 from array import array
 from collections import deque
 from dataclasses import dataclass
@@ -144,9 +145,9 @@ class _PacedAudioTrack(MediaStreamTrack):
         frame.time_base = _TIME_BASE
         return frame
 
+    @abstractmethod
     def _next_pcm(self) -> bytes:
-        """The next frame's samples, native-endian s16 mono."""
-        raise NotImplementedError
+        """The next frame's samples, native-endian s16 mono (each source says what)."""
 
 
 class ToneTrack(_PacedAudioTrack):
