@@ -298,6 +298,22 @@ class Postgres:
             self._pgserver = None
 
 
+def postgres_binaries() -> tuple[str, str] | None:
+    """``initdb`` and ``pg_ctl``: on PATH, else Debian's newest ``/usr/lib/postgresql/N/bin``."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return initdb, pg_ctl
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    for folder in versions:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return str(folder / "initdb"), str(folder / "pg_ctl")
+    return None
+
+
 def postgres_kind() -> PostgresKind:
     """The first that is available: the env's server, the machine's binaries, pgserver.
 
@@ -308,7 +324,7 @@ def postgres_kind() -> PostgresKind:
         return forced  # type: ignore[return-value]
     if os.environ.get("TELECARE_TEST_DATABASE_URL"):
         return "external"
-    if shutil.which("initdb") and shutil.which("pg_ctl"):
+    if postgres_binaries() is not None:
         return "private"
     return "pgserver"
 
@@ -341,9 +357,10 @@ def _unprivileged_user() -> str | None:
 
 
 def _start_private_cluster() -> Postgres:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        raise ServiceError("initdb and pg_ctl are not on PATH")
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise ServiceError("initdb and pg_ctl are neither on PATH nor in /usr/lib/postgresql")
+    initdb, pg_ctl = binaries
     user = _unprivileged_user()
     # Not under pytest's temporary folder: that is private to root, and the server may run as
     # another user who must reach its data directory.
