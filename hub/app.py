@@ -11,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
-from hub.alarms.timers import escalate_forever
+from hub.alarms.timers import check_wellbeing_forever, escalate_forever
 from hub.api.access import POOL
 from hub.api.routes import add_api
 from hub.api.stream import feed_context
@@ -97,6 +97,7 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(maintain_forever(app[SETTINGS])),
         asyncio.create_task(escalate_forever(app[POOL])),
+        asyncio.create_task(check_wellbeing_forever(app[POOL])),
     ]
     yield
     for task in tasks:

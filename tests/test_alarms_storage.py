@@ -14,7 +14,6 @@ from pydantic import TypeAdapter
 
 from hub.alarms.lifecycle import AlarmState, IllegalTransitionError
 from hub.alarms.rules import trigger_for
-from hub.alarms.wellbeing import InactivitySettings
 from hub.storage import alarms, homes, migrate
 from protocol import CancelEvent, Event, EventKind
 
@@ -227,30 +226,6 @@ async def test_a_silent_home_unit_raises_one_alarm_per_silence(db: Conn) -> None
     assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=12)) == []
     (second,) = await alarms.raise_missing_units(db, NOW + timedelta(minutes=14))
     assert second != first
-
-
-async def test_a_person_still_for_longer_than_usual_raises_one_inactivity_alarm(db: Conn) -> None:
-    """Four weeks of afternoons with movement, then three still hours: one alarm, with why."""
-    now = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
-    for week in range(1, 5):
-        for hour in range(8, 22):
-            moment = (now - timedelta(weeks=week)).replace(hour=hour, minute=0)
-            await db.execute(
-                "INSERT INTO activity_hourly (home_id, hour, kind, events) VALUES ('home-1', %s,"
-                " 'motion', 3)",
-                (moment,),
-            )
-    await db.execute(
-        "INSERT INTO home_activity (home_id, last_activity_at) VALUES ('home-1', %s)",
-        (now - timedelta(hours=3),),
-    )
-    settings = InactivitySettings()
-    (raised,) = await alarms.raise_inactive_homes(db, now, settings)
-    assert await alarms.raise_inactive_homes(db, now + timedelta(minutes=10), settings) == []
-    kind, priority, params = await one(db, "SELECT kind, priority, reason_params FROM alarms")
-    assert (kind, priority) == ("inactivity", 2)
-    assert params == {"idle_minutes": "180", "threshold_minutes": "120", "usual_minutes": "0"}
-    assert raised
 
 
 async def test_a_missing_daily_check_in_raises_one_alarm_a_day(db: Conn) -> None:

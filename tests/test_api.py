@@ -359,7 +359,10 @@ async def test_the_registry_keeps_each_persons_card_for_their_district_and_audit
 async def test_a_home_gets_a_daily_check_in_deadline_in_its_time_zone(
     consoles: list[Console],
 ) -> None:
-    """The rules are set by a social worker of the district and shown on the card."""
+    """Rules set by a social worker of the district show on the card; bad ones are named.
+
+    A wellbeing rule left out keeps its defaults.
+    """
     dario, anna, _ = consoles
     assert await dario.login("dario") == 200
     assert await anna.login("anna") == 200
@@ -368,8 +371,19 @@ async def test_a_home_gets_a_daily_check_in_deadline_in_its_time_zone(
     async with dario.http.put(url, json={"time_zone": "Mars/Olympus"}, headers=headers) as r:
         assert r.status == 422
         assert [f["field"] for f in (await r.json())["fields"]] == ["time_zone"]
-    rules = {"time_zone": "Europe/Rome", "check_in_before": "10:30:00"}
+    bad = {"wellbeing": {"out_of_bed": {"minutes": 1}}}
+    async with dario.http.put(url, json=bad, headers=headers) as r:
+        assert r.status == 422
+        assert [f["field"] for f in (await r.json())["fields"]] == ["wellbeing.out_of_bed.minutes"]
+    rules = {
+        "time_zone": "Europe/Rome",
+        "check_in_before": "10:30:00",
+        "wellbeing": {"out_of_bed": {"enabled": True, "minutes": 30}},
+    }
     async with dario.http.put(url, json=rules, headers=headers) as r:
         assert r.status == 200
     status, card = await anna.get("/api/v1/homes/casa-nord")
-    assert (status, card["rules"]) == (200, rules)
+    assert status == 200
+    assert card["rules"]["check_in_before"] == "10:30:00"
+    assert card["rules"]["wellbeing"]["out_of_bed"] == {"enabled": True, "minutes": 30}
+    assert card["rules"]["wellbeing"]["night"] == {"starts": "22:00:00", "ends": "06:00:00"}

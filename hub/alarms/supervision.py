@@ -26,3 +26,16 @@ def grace(interval_s: int | None) -> timedelta:
 def missing(last_seen: datetime, interval_s: int | None, now: datetime) -> bool:
     """Whether a unit last heard at ``last_seen`` is missing at ``now``."""
     return now - last_seen > grace(interval_s)
+
+
+DEVICE_SILENT = "device_silent"
+"""The alarm kind of radio devices the home unit no longer hears."""
+DEVICE_PRIORITY = 4
+
+
+def silent_devices(
+    last_seen: dict[str, datetime], now: datetime, hours: int
+) -> dict[str, datetime]:
+    """The devices (id -> last heard) not heard for more than ``hours``."""
+    limit = now - timedelta(hours=hours)
+    return {device: seen for device, seen in last_seen.items() if seen < limit}

@@ -9,9 +9,14 @@ layer puts into words: "no movement for 5 h 10 min; usual longest at this hour 2
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 INACTIVITY = "inactivity"
 """The alarm kind."""
@@ -55,48 +60,98 @@ class InactivityAlarm:
         return params
 
 
-def quiet_spell_covering(active_hours: set[datetime], hour: datetime, limit: int) -> timedelta:
+@dataclass(frozen=True, slots=True)
+class History:
+    """A person's active hours (UTC hour starts), searchable by time.
+
+    Built once per home when many hours are judged against the same history (a baseline
+    judges all 168 hours of the week).
+    """
+
+    hours: frozenset[datetime]
+    ordered: list[datetime] = field(compare=False)
+
+    @classmethod
+    def of(cls, hours: Iterable[datetime]) -> History:
+        """The history of these active hours."""
+        unique = frozenset(hours)
+        return cls(unique, sorted(unique))
+
+    def __contains__(self, hour: object) -> bool:
+        """Whether ``hour`` was active."""
+        return hour in self.hours
+
+    @property
+    def first(self) -> datetime | None:
+        """The earliest active hour known."""
+        return self.ordered[0] if self.ordered else None
+
+    def any_between(self, start: datetime, end: datetime) -> bool:
+        """Whether any hour ``start <= h < end`` was active."""
+        index = bisect.bisect_left(self.ordered, start)
+        return index < len(self.ordered) and self.ordered[index] < end
+
+
+def _history(active_hours: set[datetime] | History) -> History:
+    return active_hours if isinstance(active_hours, History) else History.of(active_hours)
+
+
+def quiet_spell_covering(
+    active_hours: set[datetime] | History,
+    hour: datetime,
+    limit: int,
+    until: datetime | None = None,
+) -> timedelta:
     """The length of the run of quiet hours that contains ``hour`` (0 if it was active).
 
     ``active_hours`` are hour starts with activity; the run is followed at most ``limit``
-    hours each way, and not back past the first activity known (before it, nothing is known).
+    hours each way, not back past the first activity known and not on to ``until`` (outside
+    those, nothing is known).
     """
-    if hour in active_hours:
+    history = _history(active_hours)
+    if hour in history:
         return timedelta(0)
-    first = min(active_hours, default=hour)
+    first = history.first or hour
     before = 0
     while (
         before < limit
         and hour - (before + 1) * HOUR >= first
-        and hour - (before + 1) * HOUR not in active_hours
+        and hour - (before + 1) * HOUR not in history
     ):
         before += 1
     after = 0
-    while after < limit and hour + (after + 1) * HOUR not in active_hours:
+    while (
+        after < limit
+        and (until is None or hour + (after + 2) * HOUR <= until)
+        and hour + (after + 1) * HOUR not in history
+    ):
         after += 1
     return (before + after + 1) * HOUR
 
 
 def usual_longest_quiet(
-    active_hours: set[datetime],
+    active_hours: set[datetime] | History,
     now: datetime,
     settings: InactivitySettings,
     zone: tzinfo = UTC,
+    until: datetime | None = None,
 ) -> timedelta | None:
     """The usual longest quiet spell covering this hour of the week, over past weeks.
 
     "This hour of the week" is the home's wall-clock hour (``zone``), so a change of the
     clocks does not compare this morning with last week's night. None when fewer than
-    ``settings.min_weeks`` past weeks have any activity at all.
+    ``settings.min_weeks`` past weeks have any activity at all. Hours from ``until`` on
+    have not been seen yet (default: ``now``).
     """
+    history = _history(active_hours)
     this_hour = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     spells = []
     for week in range(1, settings.weeks + 1):
         # Arithmetic on an aware local time keeps the wall-clock hour across a clock change.
         then = (this_hour - week * WEEK).astimezone(UTC)
-        if not any(then - WEEK / 2 <= h < then + WEEK / 2 for h in active_hours):
+        if not history.any_between(then - WEEK / 2, then + WEEK / 2):
             continue  # no history that week (not installed yet, or away)
-        spells.append(quiet_spell_covering(active_hours, then, limit=48))
+        spells.append(quiet_spell_covering(history, then, limit=48, until=until or now))
     if len(spells) < settings.min_weeks:
         return None
     spells.sort()
@@ -116,10 +171,22 @@ def check_inactivity(
     ``active_hours`` are UTC hour starts with activity; ``zone`` is the home's time zone.
     """
     settings = settings or InactivitySettings()
-    idle = now - last_activity
-    if idle <= settings.minimum:
+    if now - last_activity <= settings.minimum:
         return None
-    usual = usual_longest_quiet(active_hours, now, settings, zone)
+    return judge_inactivity(
+        last_activity, now, usual_longest_quiet(active_hours, now, settings, zone), settings
+    )
+
+
+def judge_inactivity(
+    last_activity: datetime, now: datetime, usual: timedelta | None, settings: InactivitySettings
+) -> InactivityAlarm | None:
+    """An alarm when the stillness since ``last_activity`` is past the threshold, else None.
+
+    The threshold comes from ``usual``, the usual longest quiet spell at this hour (None:
+    not known).
+    """
+    idle = now - last_activity
     threshold = (
         settings.default if usual is None else max(settings.minimum, usual + settings.margin)
     )

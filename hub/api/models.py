@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
+from hub.alarms.settings import WellbeingSettings
 
 
 class _In(BaseModel):
@@ -260,6 +261,10 @@ class RulesIn(_In):
     time_zone: str = Field(default="Europe/Rome", max_length=64)
     check_in_before: time | None = Field(
         default=None, description="The daily check-in press is expected before this local time."
+    )
+    wellbeing: WellbeingSettings = Field(
+        default_factory=WellbeingSettings,
+        description="The wellbeing and device rules; a rule left out gets its defaults.",
     )
 
     @field_validator("time_zone")

@@ -143,7 +143,7 @@ async def _card(conn: psycopg.AsyncConnection[Any], home_id: str, district: str)
             outbox_depth=seen[4],
         )
     )
-    zone, before = await registry.rules(conn, home_id)
+    zone, before, wellbeing = await registry.rules(conn, home_id)
     return HomeDetail(
         home_id=home_id,
         district=district,
@@ -151,7 +151,7 @@ async def _card(conn: psycopg.AsyncConnection[Any], home_id: str, district: str)
         contacts=contacts,
         devices=devices,
         presence=presence,
-        rules=RulesIn(time_zone=zone, check_in_before=before),
+        rules=RulesIn(time_zone=zone, check_in_before=before, wellbeing=wellbeing),
     )
 
 
@@ -224,7 +224,9 @@ async def _replace_rules(request: web.Request) -> web.Response:
     body = await read_body(request, RulesIn)
     async with pool_of(request).connection() as conn, conn.transaction():
         await _visible_home(conn, user, home_id)
-        await registry.save_rules(conn, home_id, body.time_zone, body.check_in_before)
+        await registry.save_rules(
+            conn, home_id, body.time_zone, body.check_in_before, body.wellbeing
+        )
         await audit.record(
             conn, user.username, "rules.replace", f"home:{home_id}", body.model_dump(mode="json")
         )

@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from psycopg.types.json import Jsonb
 
-from hub.alarms import checkin, supervision, wellbeing
+from hub.alarms import checkin, supervision
 from hub.alarms.lifecycle import (
     ESCALATE_AFTER,
     OPEN_STATES,
@@ -25,7 +24,6 @@ from hub.alarms.lifecycle import (
     escalated_priority,
     escalation_due,
 )
-from hub.storage import events
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -468,62 +466,13 @@ async def raise_missing_units(conn: AsyncConnection[Any], now: datetime) -> list
     for home_id, last_seen, interval_s, online in await cursor.fetchall():
         if not supervision.missing(last_seen, interval_s, now):
             continue
-        alarm_id = await _raise_by_rule(
+        alarm_id = await raise_by_rule(
             conn,
             home_id,
             supervision.UNIT_OFFLINE,
             supervision.PRIORITY,
             {"last_seen": last_seen.isoformat(), "said_offline": str(not online)},
             now=now,
-        )
-        if alarm_id is not None:
-            raised.append(alarm_id)
-    return raised
-
-
-async def raise_inactive_homes(
-    conn: AsyncConnection[Any], now: datetime, settings: wellbeing.InactivitySettings
-) -> list[uuid.UUID]:
-    """Raise an inactivity alarm for each person still for longer than their threshold.
-
-    One alarm per quiet spell, as for silent units. The threshold adapts to the person's
-    hourly activity in ``activity_hourly`` (see :mod:`hub.alarms.wellbeing`).
-    """
-    cursor = await conn.execute(
-        "SELECT a.home_id, a.last_activity_at, coalesce(r.time_zone, %s)"
-        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
-        " WHERE a.last_activity_at < %s AND NOT EXISTS (SELECT 1 FROM alarms x"
-        "  WHERE x.home_id = a.home_id AND ("
-        "   (x.kind = %s AND (x.state = ANY(%s) OR x.raised_at >= a.last_activity_at))"
-        # A silent unit says nothing about the person: its own alarm is enough.
-        "   OR (x.kind = %s AND x.state = ANY(%s))))",
-        (
-            DEFAULT_TIME_ZONE,
-            now - settings.minimum,
-            wellbeing.INACTIVITY,
-            _OPEN,
-            supervision.UNIT_OFFLINE,
-            _OPEN,
-        ),
-    )
-    raised = []
-    for home_id, last_activity, zone_name in await cursor.fetchall():
-        hours = await conn.execute(
-            "SELECT DISTINCT hour FROM activity_hourly WHERE home_id = %s AND hour >= %s"
-            " AND kind = ANY(%s) AND events > 0",
-            (home_id, now - (settings.weeks + 1) * wellbeing.WEEK, events.ACTIVITY_KINDS),
-        )
-        active = {row[0] for row in await hours.fetchall()}
-        try:
-            zone = ZoneInfo(zone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("unknown_time_zone", home_id=home_id, time_zone=zone_name)
-            zone = ZoneInfo(DEFAULT_TIME_ZONE)
-        verdict = wellbeing.check_inactivity(last_activity, now, active, settings, zone)
-        if verdict is None:
-            continue
-        alarm_id = await _raise_by_rule(
-            conn, home_id, wellbeing.INACTIVITY, wellbeing.PRIORITY, verdict.reason_params, now=now
         )
         if alarm_id is not None:
             raised.append(alarm_id)
@@ -550,7 +499,7 @@ async def raise_missed_check_ins(conn: AsyncConnection[Any], now: datetime) -> l
         midnight, _ = checkin.day_window(now, before, zone)
         if last_alarm is not None and last_alarm >= midnight:
             continue
-        alarm_id = await _raise_by_rule(
+        alarm_id = await raise_by_rule(
             conn,
             home_id,
             checkin.MISSED_CHECK_IN,
@@ -563,7 +512,7 @@ async def raise_missed_check_ins(conn: AsyncConnection[Any], now: datetime) -> l
     return raised
 
 
-async def _raise_by_rule(  # noqa: PLR0913 - the alarm's fields
+async def raise_by_rule(  # noqa: PLR0913 - the alarm's fields
     conn: AsyncConnection[Any],
     home_id: str,
     kind: str,

@@ -31,7 +31,7 @@ WITH inserted AS (
     INSERT INTO events ({COLUMNS})
     SELECT {COLUMNS} FROM events_staging
     ON CONFLICT DO NOTHING
-    RETURNING home_id, kind, ts, received_at
+    RETURNING home_id, device_id, kind, ts, received_at, value
 ), rolled AS (
     INSERT INTO activity_hourly (home_id, hour, kind, events)
     SELECT home_id, date_bin('1 hour', ts, timestamptz '2000-01-01 00:00+00'), kind, count(*)
@@ -46,9 +46,24 @@ WITH inserted AS (
     ON CONFLICT (home_id) DO UPDATE
     SET last_activity_at = GREATEST(home_activity.last_activity_at, EXCLUDED.last_activity_at)
     RETURNING 1
+), sensed AS (
+    INSERT INTO sensor_state (home_id, device_id, kind, value, ts, opened_at)
+    SELECT DISTINCT ON (home_id, device_id) home_id, device_id, kind, value,
+           LEAST(ts, received_at),
+           max(LEAST(ts, received_at)) FILTER (WHERE value @> '{{"open": true}}')
+               OVER (PARTITION BY home_id, device_id)
+    FROM inserted WHERE kind = ANY(%s)
+    ORDER BY home_id, device_id, ts DESC
+    ON CONFLICT (home_id, device_id) DO UPDATE SET
+        kind = EXCLUDED.kind,
+        value = CASE WHEN EXCLUDED.ts >= sensor_state.ts THEN EXCLUDED.value
+                     ELSE sensor_state.value END,
+        ts = GREATEST(sensor_state.ts, EXCLUDED.ts),
+        opened_at = GREATEST(sensor_state.opened_at, EXCLUDED.opened_at)
+    RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled),
-       (SELECT count(*) FROM active)
+       (SELECT count(*) FROM active), (SELECT count(*) FROM sensed)
 """  # noqa: S608 - only our own column list is interpolated
 
 ACTIVITY_KINDS = ["motion", "door", "bed", "chair"]
@@ -56,6 +71,10 @@ ACTIVITY_KINDS = ["motion", "door", "bed", "chair"]
 pendant would otherwise count as "inactive" some hours after every press. The time kept is
 the device's, but never later than the hub received it (a clock running ahead must not
 hide a real stillness)."""
+
+STATE_KINDS = ["bed", "door", "temperature"]
+"""Sensor kinds whose latest reading is kept in ``sensor_state`` for the night and temperature
+rules (and a door's latest opening, which a quick close would otherwise hide)."""
 
 
 def rows_of(batch: EventBatch, received_at: datetime) -> Iterable[EventRow]:
@@ -89,6 +108,6 @@ async def store(conn: AsyncConnection[object], rows: Sequence[EventRow]) -> int:
         async with conn.cursor().copy(f"COPY events_staging ({COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 await copy.write_row(row)
-        cursor = await conn.execute(_INSERT, (ACTIVITY_KINDS,))
+        cursor = await conn.execute(_INSERT, (ACTIVITY_KINDS, STATE_KINDS))
         counts = await cursor.fetchone()
     return int(counts[0]) if counts else 0  # type: ignore[index]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from psycopg.types.json import Jsonb
+
+from hub.alarms.settings import WellbeingSettings
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date, datetime, time
@@ -149,22 +153,40 @@ async def home_events(
     return [tuple(row) for row in await cursor.fetchall()]
 
 
-async def rules(conn: AsyncConnection[Any], home_id: str) -> tuple[str, time | None]:
-    """A home's (time zone, check-in deadline); the defaults when never set."""
+async def rules(
+    conn: AsyncConnection[Any], home_id: str
+) -> tuple[str, time | None, WellbeingSettings]:
+    """A home's (time zone, check-in deadline, wellbeing settings); the defaults when never set."""
     cursor = await conn.execute(
-        "SELECT time_zone, check_in_before FROM home_rules WHERE home_id = %s", (home_id,)
+        "SELECT time_zone, check_in_before, wellbeing FROM home_rules WHERE home_id = %s",
+        (home_id,),
     )
     row = await cursor.fetchone()
-    return ("Europe/Rome", None) if row is None else (str(row[0]), row[1])
+    if row is None:
+        return "Europe/Rome", None, WellbeingSettings()
+    return str(row[0]), row[1], WellbeingSettings.model_validate(row[2])
 
 
 async def save_rules(
-    conn: AsyncConnection[Any], home_id: str, time_zone: str, check_in_before: time | None
+    conn: AsyncConnection[Any],
+    home_id: str,
+    time_zone: str,
+    check_in_before: time | None,
+    wellbeing: WellbeingSettings | None = None,
 ) -> None:
-    """Set a home's rule settings."""
+    """Set a home's rule settings.
+
+    The wellbeing settings are kept whole: the checks read them over the defaults.
+    """
     await conn.execute(
-        "INSERT INTO home_rules (home_id, time_zone, check_in_before) VALUES (%s, %s, %s)"
+        "INSERT INTO home_rules (home_id, time_zone, check_in_before, wellbeing)"
+        " VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (home_id) DO UPDATE SET time_zone = EXCLUDED.time_zone,"
-        " check_in_before = EXCLUDED.check_in_before",
-        (home_id, time_zone, check_in_before),
+        " check_in_before = EXCLUDED.check_in_before, wellbeing = EXCLUDED.wellbeing",
+        (
+            home_id,
+            time_zone,
+            check_in_before,
+            Jsonb((wellbeing or WellbeingSettings()).model_dump(mode="json")),
+        ),
     )

@@ -1,0 +1,361 @@
+"""The wellbeing and device rules against the database: who to look at, and raising the alarm.
+
+Each check is one query that narrows a large centre's homes down to the few worth judging
+(the rule's settings and the person's baseline are read in SQL for that), then the rule's pure
+code in :mod:`hub.alarms` decides and words the alarm. One alarm per spell: a rule does not
+raise again while its alarm is open, nor for the same stillness, opening or absence after an
+operator closed it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+
+from hub.alarms import baseline, late_rise, night, room_temperature, supervision, wellbeing
+from hub.alarms.lifecycle import OPEN_STATES
+from hub.alarms.settings import WellbeingSettings
+from hub.storage import events
+from hub.storage.alarms import DEFAULT_TIME_ZONE, raise_by_rule
+
+if TYPE_CHECKING:
+    import uuid
+
+    from psycopg import AsyncConnection
+
+log = structlog.get_logger(__name__)
+
+BASELINES_PER_CHECK = 300
+"""Homes whose baseline is worked out again per check (about 4 ms each): 100,000 homes are
+renewed within an hour of their midnight, the old baseline serving meanwhile."""
+HISTORY_WEEKS = 5
+
+_DEFAULTS = WellbeingSettings().model_dump_json()
+# Every home's settings with the defaults under them; saved settings are always whole rules.
+_SETTINGS = "(%(defaults)s::jsonb || coalesce(r.wellbeing, '{}'::jsonb))"
+_ZONE = "coalesce(r.time_zone, %(zone)s)"
+_OPEN = list(OPEN_STATES)
+
+
+def _in_night(moment: str) -> str:
+    """SQL: whether ``moment`` falls in the home's night window (which may wrap midnight).
+
+    For a query over rows with the home's ``zone`` and settings ``w``.
+    """
+    local = f"({moment} AT TIME ZONE zone)::time"
+    starts, ends = "(w->'night'->>'starts')::time", "(w->'night'->>'ends')::time"
+    return (
+        f"CASE WHEN {starts} < {ends} THEN {local} >= {starts} AND {local} < {ends}"
+        f" ELSE {local} >= {starts} OR {local} < {ends} END"
+    )
+
+
+def _no_alarm_since(kind: str, since: str) -> str:
+    """SQL: no alarm of ``kind`` open in the home, nor raised at or after ``since``."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id AND x.kind = '{kind}'"
+        f" AND (x.state = ANY(%(open)s) OR x.raised_at >= {since}))"
+    )
+
+
+_UNIT_SILENT = (
+    "EXISTS (SELECT 1 FROM alarms u WHERE u.home_id = q.home_id"
+    f" AND u.kind = '{supervision.UNIT_OFFLINE}' AND u.state = ANY(%(open)s))"
+)
+"""SQL: the home unit itself is missing; what it does not send says nothing of the person."""
+
+
+def _params(now: datetime) -> dict[str, Any]:
+    return {"now": now, "defaults": _DEFAULTS, "zone": DEFAULT_TIME_ZONE, "open": _OPEN}
+
+
+def _zone(name: str, home_id: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown_time_zone", home_id=home_id, time_zone=name)
+        return ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+async def refresh_baselines(conn: AsyncConnection[Any], now: datetime) -> int:
+    """Work out again the baselines older than their home's local day; return how many.
+
+    The oldest first, at most :data:`BASELINES_PER_CHECK`.
+    """
+    cursor = await conn.execute(
+        f"SELECT a.home_id, {_ZONE}, {_SETTINGS} -> 'late_rise' ->> 'morning_starts'"
+        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+        " LEFT JOIN home_baselines b USING (home_id)"
+        f" WHERE b.home_id IS NULL OR b.local_day < (%(now)s AT TIME ZONE {_ZONE})::date"
+        " ORDER BY b.local_day NULLS FIRST LIMIT %(limit)s",
+        {**_params(now), "limit": BASELINES_PER_CHECK},
+    )
+    due = await cursor.fetchall()
+    for home_id, zone_name, morning in due:
+        hours = await conn.execute(
+            "SELECT DISTINCT hour FROM activity_hourly WHERE home_id = %s AND hour >= %s"
+            " AND kind = ANY(%s) AND events > 0",
+            (home_id, now - HISTORY_WEEKS * wellbeing.WEEK, events.ACTIVITY_KINDS),
+        )
+        active = {row[0] for row in await hours.fetchall()}
+        zone = _zone(zone_name, home_id)
+        usual = baseline.compute(active, now, zone, time.fromisoformat(morning))
+        await conn.execute(
+            "INSERT INTO home_baselines (home_id, local_day, quiet_minutes, up_by)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (home_id) DO UPDATE SET"
+            " local_day = EXCLUDED.local_day, quiet_minutes = EXCLUDED.quiet_minutes,"
+            " up_by = EXCLUDED.up_by",
+            (home_id, usual.day, usual.quiet_minutes, usual.up_by),
+        )
+    return len(due)
+
+
+async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise an inactivity alarm for each person still for longer than their threshold.
+
+    The threshold is the usual longest quiet spell at this hour (the baseline) plus a margin,
+    or the default.
+    Not while the bed pad says the person is in bed in the night window (the night has its
+    own rules, and a bed with someone in it is not a missing person).
+    """
+    # PostgreSQL arrays count from 1: Monday 00:00 is quiet_minutes[1].
+    how = (
+        "(extract(isodow FROM %(now)s AT TIME ZONE zone)::int - 1) * 24"
+        " + extract(hour FROM %(now)s AT TIME ZONE zone)::int + 1"
+    )
+    rule = "(w->'inactivity')"
+    threshold = (
+        f"CASE WHEN quiet_minutes[{how}] IS NULL THEN ({rule}->>'default_minutes')::int"
+        f" ELSE GREATEST(({rule}->>'minimum_minutes')::int,"
+        f" quiet_minutes[{how}] + ({rule}->>'margin_minutes')::int) END"
+    )
+    cursor = await conn.execute(
+        f"SELECT * FROM (SELECT a.home_id, a.last_activity_at, {_ZONE} AS zone,"
+        f" {_SETTINGS} AS w, b.quiet_minutes, EXISTS (SELECT 1 FROM sensor_state s"
+        "   WHERE s.home_id = a.home_id AND s.kind = 'bed'"
+        "   AND s.value @> '{\"occupied\": true}') AS in_bed"
+        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+        " LEFT JOIN home_baselines b USING (home_id)"
+        " WHERE a.last_activity_at < %(now)s - interval '15 minutes') q"
+        f" WHERE (w->'inactivity'->>'enabled')::boolean"
+        f" AND last_activity_at < %(now)s - make_interval(mins => {threshold})"
+        f" AND {_no_alarm_since(wellbeing.INACTIVITY, 'q.last_activity_at')}"
+        f" AND NOT {_UNIT_SILENT}",
+        _params(now),
+    )
+    raised = []
+    for home_id, last_activity, zone_name, w, quiet, in_bed in await cursor.fetchall():
+        settings = WellbeingSettings.model_validate(w)
+        zone = _zone(zone_name, home_id)
+        if in_bed and night.in_window(now, settings.night, zone):
+            continue
+        usual = None
+        if quiet is not None:
+            minutes = quiet[baseline.hour_of_week(now, zone)]
+            usual = None if minutes is None else timedelta(minutes=minutes)
+        verdict = wellbeing.judge_inactivity(
+            last_activity, now, usual, settings.inactivity.settings()
+        )
+        if verdict is None:
+            continue
+        alarm = await raise_by_rule(
+            conn,
+            home_id,
+            wellbeing.INACTIVITY,
+            wellbeing.PRIORITY,
+            verdict.reason_params,
+            now=now,
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
+
+
+async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise a late-rise alarm for each person not up by their usual time plus the margin."""
+    local_now = f"(%(now)s AT TIME ZONE {_ZONE})"
+    today = "%(now)s - interval '20 hours'"
+    cursor = await conn.execute(
+        f"SELECT * FROM (SELECT a.home_id, a.last_activity_at, {_ZONE} AS zone,"
+        f" {_SETTINGS} AS w, b.up_by, {local_now} AS local_now"
+        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+        " LEFT JOIN home_baselines b USING (home_id)"
+        " WHERE a.last_activity_at < %(now)s - interval '1 hour') q"
+        " WHERE (w->'late_rise'->>'enabled')::boolean"
+        "  AND last_activity_at < (local_now::date + (w->'late_rise'->>'morning_starts')::time)"
+        "   AT TIME ZONE zone"
+        "  AND local_now::time >= coalesce(up_by, (w->'late_rise'->>'default_up_by')::time)"
+        f" AND {_no_alarm_since(late_rise.LATE_RISE, today)}"
+        f" AND NOT {_UNIT_SILENT}",
+        _params(now),
+    )
+    raised = []
+    for home_id, last_activity, zone_name, w, up_by, _ in await cursor.fetchall():
+        settings = WellbeingSettings.model_validate(w)
+        zone = _zone(zone_name, home_id)
+        verdict = late_rise.check_late_rise(now, last_activity, up_by, settings.late_rise, zone)
+        if verdict is None:
+            continue
+        alarm = await raise_by_rule(
+            conn, home_id, late_rise.LATE_RISE, late_rise.PRIORITY, verdict.reason_params, now=now
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
+
+
+async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise a night-door alarm for each watched door opened in the home's night window."""
+    cursor = await conn.execute(
+        f"SELECT * FROM (SELECT s.home_id, s.device_id, s.opened_at, {_ZONE} AS zone,"
+        f" {_SETTINGS} AS w FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+        " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day') q"
+        " WHERE (w->'night_door'->>'enabled')::boolean"
+        f" AND {_in_night('q.opened_at')}"
+        f" AND {_no_alarm_since(night.NIGHT_DOOR, 'q.opened_at')}",
+        _params(now),
+    )
+    raised = []
+    for home_id, device_id, opened_at, zone_name, w in await cursor.fetchall():
+        settings = WellbeingSettings.model_validate(w)
+        watched = settings.night_door.devices
+        zone = _zone(zone_name, home_id)
+        if watched and device_id not in watched:
+            continue
+        if not night.door_opened_at_night(opened_at, settings.night, zone):
+            continue
+        params = {"device_id": device_id, "opened_at": opened_at.astimezone(zone).strftime("%H:%M")}
+        alarm = await raise_by_rule(
+            conn, home_id, night.NIGHT_DOOR, night.PRIORITY, params, now=now
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
+
+
+async def raise_out_of_bed(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise an out-of-bed alarm for each person who left bed at night and is not back."""
+    cursor = await conn.execute(
+        f"SELECT * FROM (SELECT s.home_id, s.ts, {_ZONE} AS zone, {_SETTINGS} AS w"
+        " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+        " WHERE s.kind = 'bed' AND s.value @> '{\"occupied\": false}'"
+        " AND s.ts > %(now)s - interval '12 hours') q"
+        " WHERE (w->'out_of_bed'->>'enabled')::boolean"
+        " AND ts <= %(now)s - make_interval(mins => (w->'out_of_bed'->>'minutes')::int)"
+        f" AND {_in_night('q.ts')}"
+        f" AND {_no_alarm_since(night.OUT_OF_BED, 'q.ts')}"
+        f" AND NOT {_UNIT_SILENT}",
+        _params(now),
+    )
+    raised = []
+    for home_id, left_at, zone_name, w in await cursor.fetchall():
+        settings = WellbeingSettings.model_validate(w)
+        zone = _zone(zone_name, home_id)
+        if not night.out_of_bed_too_long(
+            left_at, now, settings.night, settings.out_of_bed.minutes, zone
+        ):
+            continue
+        alarm = await raise_by_rule(
+            conn,
+            home_id,
+            night.OUT_OF_BED,
+            night.PRIORITY,
+            night.describe_out_of_bed(left_at, now, zone),
+            now=now,
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
+
+
+async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise a room-temperature alarm for each room out of the safe range for too long."""
+    rule = "(w->'temperature')"
+    celsius = "(value->>'celsius')::float"
+    cursor = await conn.execute(
+        f"SELECT home_id, device_id, w,"
+        " (SELECT max(x.raised_at) FROM alarms x WHERE x.home_id = q.home_id"
+        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}')"
+        f" FROM (SELECT s.home_id, s.device_id, s.value, {_SETTINGS} AS w"
+        " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+        " WHERE s.kind = 'temperature' AND s.ts > %(now)s - interval '2 hours') q"
+        f" WHERE ({rule}->>'enabled')::boolean"
+        f" AND ({celsius} < ({rule}->>'low_celsius')::float"
+        f"  OR {celsius} > ({rule}->>'high_celsius')::float)"
+        f" AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id"
+        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}' AND x.state = ANY(%(open)s))",
+        _params(now),
+    )
+    raised = []
+    for home_id, device_id, w, last_alarm in await cursor.fetchall():
+        settings = WellbeingSettings.model_validate(w).temperature
+        history = await conn.execute(
+            "SELECT LEAST(ts, received_at), (value->>'celsius')::float FROM events"
+            " WHERE home_id = %s AND device_id = %s AND kind = 'temperature'"
+            " AND ts > %s AND ts <= %s ORDER BY ts",
+            (home_id, device_id, now - wellbeing.HOUR * (settings.minutes / 60 + 1), now),
+        )
+        readings = [(at, float(value)) for at, value in await history.fetchall()]
+        verdict = room_temperature.check_temperature(readings, now, settings)
+        if verdict is None or (last_alarm is not None and last_alarm >= verdict.since):
+            continue
+        params = {**verdict.reason_params, "device_id": device_id}
+        alarm = await raise_by_rule(
+            conn,
+            home_id,
+            room_temperature.ROOM_TEMPERATURE,
+            room_temperature.PRIORITY,
+            params,
+            now=now,
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
+
+
+async def raise_silent_devices(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
+    """Raise one device-silent alarm per home for the radio devices its unit no longer hears.
+
+    From the heartbeats' device list; the alarm names the devices.
+    """
+    cursor = await conn.execute(
+        "SELECT * FROM (SELECT d.home_id, d.device_id, d.last_seen, {settings} AS w"
+        " FROM devices d LEFT JOIN home_rules r USING (home_id)"
+        " WHERE d.last_seen < %(now)s - interval '1 hour') q"
+        " WHERE (w->'device_supervision'->>'enabled')::boolean"
+        " AND last_seen < %(now)s - make_interval(hours =>"
+        "  (w->'device_supervision'->>'hours')::int)"
+        " AND {no_alarm} AND NOT {unit_silent}".format(
+            settings=_SETTINGS,
+            no_alarm=_no_alarm_since(supervision.DEVICE_SILENT, "q.last_seen"),
+            unit_silent=_UNIT_SILENT,
+        ),
+        _params(now),
+    )
+    silent: dict[str, dict[str, datetime]] = defaultdict(dict)
+    for home_id, device_id, last_seen, w in await cursor.fetchall():
+        hours = WellbeingSettings.model_validate(w).device_supervision.hours
+        silent[home_id].update(supervision.silent_devices({device_id: last_seen}, now, hours))
+    raised = []
+    for home_id, devices in silent.items():
+        if not devices:
+            continue
+        params = {
+            "devices": ", ".join(sorted(devices)),
+            "last_seen": min(devices.values()).isoformat(),
+        }
+        alarm = await raise_by_rule(
+            conn,
+            home_id,
+            supervision.DEVICE_SILENT,
+            supervision.DEVICE_PRIORITY,
+            params,
+            now=now,
+        )
+        if alarm is not None:
+            raised.append(alarm)
+    return raised
