@@ -1,6 +1,6 @@
 """How long a panic press takes to reach an operator's console, idle and under homes' traffic.
 
-Run: ``python -m bench.alarm_latency [--homes N] [--seconds S] [--presses P]``.
+Run: ``python -m bench.alarm_latency [--homes N] [--seconds S] [--presses P] [--burst]``.
 
 It starts a private Mosquitto and PostgreSQL (or uses ``TELECARE_MQTT_URL`` /
 ``TELECARE_DATABASE_URL``, as ``bench.ingest`` does, on a fresh database dropped afterwards),
@@ -15,7 +15,12 @@ home, kind ``panic_button``, state ``raised``). First with nothing else running 
 then with the homes' normal running in the background: the simulator
 (:class:`device_sim.simulation.Simulation` with its :class:`~device_sim.simulation.LoadEmitter`,
 in a child process, at speed 1) sends every home's daily routine as it happens, one event per
-message, and every home's heartbeat once a minute.
+message, every home's heartbeat once a minute at the home's own phase of the minute, and its
+thermometer's reading every half hour at the home's own phase of the half hour (both phases
+fixed by ``seed`` and the home, spread uniformly over homes, as units and battery thermometers
+started at different moments are). With ``--burst`` every home is in step, the harsh case of
+all units coming back at once after a broker restart: every heartbeat at the same moment each
+minute, every thermometer at :00 and :30.
 
 Open alarms: each alarm is cancelled through the API (``POST /api/v1/alarms/{id}/cancel``,
 as an operator closes a test press) as soon as the console has seen it, and a press is only
@@ -43,14 +48,16 @@ Progress goes to standard error; the last line of standard output is one JSON ob
 - ``background_msgs_per_s``: messages per second the hub received from the background during
   the measured phase (its ``telecare_messages_received_total``, the presses taken out), and
   ``background_per_s_by_channel`` the same by channel; ``heartbeat_rounds``: how many times
-  every home's heartbeat was received in that time. The simulator sends every home's
-  heartbeat at the same moment once a minute, so ``seconds`` should be a multiple of 60 for
-  those bursts to weigh in the figures as they do in its running; ``last_heartbeat_round``:
-  the latest of them, in seconds from the phase's start: ``sent_s`` the first and last
-  heartbeat's time (built by the simulator), ``taken_in_s`` when the hub took the first and
-  last off MQTT (``presence.last_seen``). ``temperature_rounds``: how many half hours began
-  in the phase (every simulated thermometer reads at :00 and :30, all homes at once: a burst
-  of one event per home); ``background_unacked``: background events the hub had not
+  every home's heartbeat was received in that time. With ``--burst`` every home's heartbeat
+  comes at the same moment once a minute, so ``seconds`` should be a multiple of 60 for those
+  bursts to weigh in the figures as they do in its running; ``last_heartbeat_round``: the
+  homes' latest heartbeats (with ``--burst`` the latest round; otherwise spread over the
+  minute before the phase ended), in seconds from the phase's start: ``sent_s`` the first
+  and last heartbeat's time (built by the simulator), ``taken_in_s`` when the hub took the
+  first and last off MQTT (``presence.last_seen``). ``temperature_rounds``: with ``--burst``,
+  how many half hours began in the phase (every simulated thermometer then reads at :00 and
+  :30, all homes at once: a burst of one event per home); null without it (each home's
+  thermometer reads at its own phase); ``background_unacked``: background events the hub had not
   acknowledged when the background was stopped (after the phase's last announcement);
 - ``background_start_s``: from starting the background until the hub had every home's
   status (the simulator first works out each home's days, about 0.7 ms per home-day, then
@@ -66,7 +73,8 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   process (presses and console) and the whole machine (``machine_cores`` cores);
 - ``hub``: the hub's settings that matter here (``TELECARE_*`` variables pass through);
   ``broker``, ``database``: as in ``bench.ingest``; ``homes``, ``seconds``, ``presses``,
-  ``timeout_s``, ``seed``: the run's settings; ``wall_s``: the whole run, services included.
+  ``burst``, ``timeout_s``, ``seed``: the run's settings; ``wall_s``: the whole run,
+  services included.
 """
 
 from __future__ import annotations
@@ -171,6 +179,8 @@ class BackgroundJob:
     homes: int
     seed: int
     nice: int
+    burst: bool
+    """Every home in step (heartbeats at once, thermometers at :00 and :30)."""
 
 
 def background(job: BackgroundJob, results: Queue[Message], release: ProcessEvent) -> None:
@@ -189,7 +199,7 @@ async def run_background(
 ) -> None:
     """What :func:`background` does: days worked out, connected, then live at speed 1."""
     started = time.monotonic()
-    homes = make_homes(job.homes, job.seed, HOME_PREFIX)
+    homes = make_homes(job.homes, job.seed, HOME_PREFIX, synchronized=job.burst)
     # The first tick would work out every home's days at once, stalling the run for minutes
     # at 100,000 homes: do it before connecting, with progress.
     now = datetime.now(UTC)
@@ -589,14 +599,18 @@ class Run:
             "heartbeat_round": await last_heartbeat_round(self.database_url, began_wall),
             "moved": moved,
             "seconds": ended - began,
-            "temperature_rounds": half_hours_between(began_wall, ended_wall),
+            "temperature_rounds": (
+                half_hours_between(began_wall, ended_wall) if self.args.burst else None
+            ),
         }
         return result, traffic
 
     async def start_background(self, console: Console) -> float:
         """Start the homes' normal running; wait until the hub has every home's status."""
         began = time.monotonic()
-        job = BackgroundJob(self.target, len(self.homes), self.args.seed, self.args.nice)
+        job = BackgroundJob(
+            self.target, len(self.homes), self.args.seed, self.args.nice, self.args.burst
+        )
         self.team.add(background, job, self.team.results, self.team.release)
         say(f"background: starting {len(self.homes)} homes")
         ready = await asyncio.to_thread(self.team.wait_for, "ready", 1, READY_TIMEOUT_S)
@@ -706,6 +720,7 @@ def run(args: argparse.Namespace) -> Report:
             "homes": args.homes,
             "seconds": args.seconds,
             "presses": args.presses,
+            "burst": args.burst,
             **measured,
             "timeout_s": args.timeout,
             "settle_s": args.settle,
@@ -733,6 +748,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="the simulated people and the presses")
     parser.add_argument(
         "--nice", type=int, default=10, help="the background's CPU priority (0: as the services)"
+    )
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="every home in step: all heartbeats at once each minute, thermometers at :00 and :30",
     )
     args = parser.parse_args()
     if min(args.homes, args.seconds, args.presses, args.timeout) <= 0 or args.settle < 0:

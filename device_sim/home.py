@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 
 from device_sim.people import Person, Place, Stay, day_plan
 from gateway.outbox import Draft
@@ -26,6 +27,8 @@ BED = "bed-pad"
 SMOKE = "smoke-hall"
 THERMOMETER = "thermo-living"
 TEMPERATURE_EVERY = timedelta(minutes=30)
+TEMPERATURE_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+"""A thermometer reads at this moment plus its home's phase plus whole TEMPERATURE_EVERYs."""
 DOOR_CLOSES_AFTER = timedelta(seconds=30)
 DAYS_CACHED = 4
 
@@ -99,6 +102,9 @@ class SimHome:
     person: Person
     seed: int
     tz: tzinfo = UTC
+    synchronized: bool = False
+    """Its timers in step with every other home's (stress runs): the thermometer reads at :00
+    and :30 and :meth:`phase` is zero, instead of each home's own phase."""
     incidents: list[Incident] = field(default_factory=list)
     _days: dict[date, tuple[list[datetime], list[Draft]]] = field(
         default_factory=dict, repr=False, compare=False
@@ -113,6 +119,22 @@ class SimHome:
         )
         self.incidents.append(incident)
         return incident
+
+    def phase(self, what: str, period: timedelta) -> timedelta:
+        """Where in each ``period`` this home's ``what`` (a timer) falls, from ``[0, period)``.
+
+        Fixed by the seed and the home id and spread uniformly over homes, as timers that
+        started at different moments are; zero for every home when :attr:`synchronized`.
+        """
+        if self.synchronized:
+            return timedelta(0)
+        rng = random.Random(f"{self.seed}:{self.home_id}:{what}:phase")  # noqa: S311 - simulation
+        return (period * rng.random()) % period  # to the microsecond, it could round up to period
+
+    @cached_property
+    def _temperature_phase(self) -> timedelta:
+        # Worked out once: readings() is asked for every home several times a second.
+        return self.phase(THERMOMETER, TEMPERATURE_EVERY)
 
     def readings(self, start: datetime, end: datetime) -> list[Draft]:
         """Every reading with ``start <= ts < end``, in time order."""
@@ -155,9 +177,10 @@ class SimHome:
         return cached
 
     def _temperatures(self, start: datetime, end: datetime) -> list[Draft]:
-        epoch = datetime(2000, 1, 1, tzinfo=UTC)
-        steps = math.ceil((start - epoch) / TEMPERATURE_EVERY)
-        moment = epoch + steps * TEMPERATURE_EVERY
+        # Battery thermometers report on their own timers: each home's reads at its own phase
+        # of the half hour. Whole steps by floor division, so no float rounding moves a reading.
+        epoch = TEMPERATURE_EPOCH + self._temperature_phase
+        moment = epoch - ((epoch - start) // TEMPERATURE_EVERY) * TEMPERATURE_EVERY
         drafts = []
         while moment < end:
             hour = moment.astimezone(self.tz).hour + moment.minute / 60

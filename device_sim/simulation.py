@@ -20,7 +20,6 @@ import json
 import random
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TextIO
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 import structlog
 from pydantic import ValidationError
 
+from device_sim.heartbeats import HeartbeatSchedule
 from device_sim.home import Incident, IncidentKind, SimHome
 from device_sim.people import person, poisson
 from gateway.adapters.radio import SimRadio
@@ -66,6 +66,8 @@ RESEND_AFTER_S = 10.0
 RESEND_MAX_S = 300.0
 HOMES_PER_LINK = 1000
 HEARTBEAT_S = 60
+HEARTBEAT_CHECK_S = 0.2
+"""How often (real seconds) load mode sends the heartbeats whose phase has come round."""
 
 
 class SimClock:
@@ -129,9 +131,15 @@ class Emitter(Protocol):
         ...
 
 
-def make_homes(count: int, seed: int, prefix: str) -> list[SimHome]:
-    """``count`` homes named ``{prefix}-00001`` and so on, each with its own person."""
-    return [SimHome(f"{prefix}-{n:05d}", person(n, seed), seed) for n in range(1, count + 1)]
+def make_homes(count: int, seed: int, prefix: str, *, synchronized: bool = False) -> list[SimHome]:
+    """``count`` homes named ``{prefix}-00001`` and so on, each with its own person.
+
+    ``synchronized``: every home's timers in step (see :attr:`SimHome.synchronized`).
+    """
+    return [
+        SimHome(f"{prefix}-{n:05d}", person(n, seed), seed, synchronized=synchronized)
+        for n in range(1, count + 1)
+    ]
 
 
 @dataclass
@@ -203,6 +211,7 @@ class Simulation:
 @dataclass
 class _LoadHome:
     seq: int = 0
+    unacked: int = 0
     offline: bool = False
     offline_until: float = 0.0
     held: list[Event] = field(default_factory=list)
@@ -218,6 +227,9 @@ class _Unacked:
 
 class LoadEmitter:
     """Many homes over a few MQTT connections, each event resent until acknowledged.
+
+    Each home's heartbeat goes every minute at the home's own phase of the minute (all at
+    once when the homes are synchronized), as units started at different moments send them.
 
     It does not reconnect: a lost connection raises :class:`LinkClosedError` out of
     :meth:`emit`, which ends the run (the command then exits non-zero).
@@ -252,7 +264,8 @@ class LoadEmitter:
                 self._link_of[home.home_id] = link
                 self._homes[home.home_id] = _LoadHome()
                 self._status(home.home_id, Presence.ONLINE, StatusReason.CONNECTED)
-        self._watch(asyncio.create_task(self._resend_and_beat()))
+        self._watch(asyncio.create_task(self._resend_forever()))
+        self._watch(asyncio.create_task(self._beat_forever(HeartbeatSchedule(homes, HEARTBEAT_S))))
 
     def _watch(self, task: asyncio.Task[None]) -> None:
         self._tasks.append(task)
@@ -308,6 +321,7 @@ class LoadEmitter:
         self._unacked[event.event_id] = _Unacked(
             event.home_id, payload, time.monotonic() + RESEND_AFTER_S
         )
+        self._homes[event.home_id].unacked += 1
         self._link_of[event.home_id].publish(where, payload, qos=1)
         self._log.write(event)
 
@@ -328,19 +342,28 @@ class LoadEmitter:
                     continue
                 if isinstance(ack, Ack):
                     for event_id in ack.committed:
-                        if self._unacked.pop(event_id, None) is not None:
+                        entry = self._unacked.pop(event_id, None)
+                        if entry is not None:
                             self.acked += 1
+                            self._homes[entry.home_id].unacked -= 1
 
-    async def _resend_and_beat(self) -> None:
-        last_beat = started = time.monotonic()
+    async def _resend_forever(self) -> None:
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
             self._release_held(now)
             self._resend_due(now)
-            if now - last_beat >= HEARTBEAT_S:
-                last_beat = now
-                self._heartbeats(now, uptime_s=int(now - started))
+
+    async def _beat_forever(self, schedule: HeartbeatSchedule) -> None:
+        # Several checks a second, each sending only the homes whose phase came round since
+        # the last, keep a home's heartbeat within a check of its phase and the fleet's spread.
+        started = checked = time.monotonic()
+        while True:
+            await asyncio.sleep(HEARTBEAT_CHECK_S)
+            now = time.monotonic()
+            due = schedule.due(checked - started, now - started)
+            checked = now
+            self._heartbeats(due, now, uptime_s=int(now - started))
 
     def _release_held(self, now: float) -> None:
         for home_id, state in self._homes.items():
@@ -362,11 +385,9 @@ class LoadEmitter:
                     topic(entry.home_id, Channel.EVENTS), entry.payload, qos=1
                 )
 
-    def _heartbeats(self, now: float, uptime_s: int) -> None:
-        waiting: dict[str, int] = defaultdict(int)
-        for entry in self._unacked.values():
-            waiting[entry.home_id] += 1
-        for home_id, state in self._homes.items():
+    def _heartbeats(self, home_ids: list[str], now: float, uptime_s: int) -> None:
+        for home_id in home_ids:
+            state = self._homes[home_id]
             if now < state.offline_until:
                 continue
             beat = Heartbeat(
@@ -375,7 +396,7 @@ class LoadEmitter:
                 interval_s=HEARTBEAT_S,
                 uptime_s=uptime_s,
                 power=PowerSource.MAINS,
-                outbox_depth=waiting[home_id] + len(state.held),
+                outbox_depth=state.unacked + len(state.held),
                 outbox_dropped=0,
             )
             with contextlib.suppress(LinkClosedError):

@@ -178,6 +178,15 @@ def _add_sim_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sim.add_argument(
         "--state-dir", type=Path, default=Path("sim-units"), help="outboxes in gateway mode"
     )
+    sim.add_argument(
+        "--burst",
+        action="store_true",
+        help=(
+            "every home in step, for stress runs (all units back at once after a broker "
+            "restart): in load mode all heartbeats at the same moment each minute, and every "
+            "thermometer at :00 and :30; by default each home has its own phase"
+        ),
+    )
     sim.set_defaults(run=_sim)
     sim_commands = sim.add_subparsers(title="commands", metavar="COMMAND", required=False)
     backfill = sim_commands.add_parser(
@@ -313,7 +322,9 @@ def _sim(args: argparse.Namespace) -> int:
     settings = SimSettings()
     configure_logging(settings.log_level, settings.log_format)
     count = args.homes or settings.sim_homes
-    sim_homes = make_homes(count, settings.sim_seed, settings.sim_home_prefix)
+    sim_homes = make_homes(
+        count, settings.sim_seed, settings.sim_home_prefix, synchronized=args.burst
+    )
     options = settings.mqtt_options()
 
     async def run(out: TextIO | None) -> int:

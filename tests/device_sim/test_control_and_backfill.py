@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,10 +79,15 @@ async def test_backfill_writes_the_routines_history_with_its_rollup(
 
 @pytest.mark.mqtt5
 @pytest.mark.usefixtures("hub")
+@pytest.mark.parametrize("burst", [False, True], ids=["phased", "burst"])
 async def test_telecare_sim_sends_what_its_event_log_says(
-    mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path
+    mqtt_broker: Broker, database_url: str, home_id: str, tmp_path: Path, *, burst: bool
 ) -> None:
-    """`telecare sim` for a few seconds: every logged event is stored, once."""
+    """`telecare sim` for a few seconds: every logged event is stored, once.
+
+    Forty simulated minutes hold a thermometer reading or two of each home: each home's at
+    its own moments, or with --burst every home's at the same :00 or :30.
+    """
     homes = make_homes(5, seed=1, prefix=home_id)
     await register_homes(database_url, *(h.home_id for h in homes))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELECARE_")}
@@ -95,15 +101,32 @@ async def test_telecare_sim_sends_what_its_event_log_says(
     telecare = Path(sys.executable).with_name("telecare")
     done = await asyncio.to_thread(
         subprocess.run,
-        [str(telecare), "sim", "--seconds", "3", "--speed", "600", "--event-log", str(event_log)],
+        [
+            str(telecare),
+            "sim",
+            *(["--burst"] if burst else []),
+            *("--seconds", "4", "--speed", "600", "--event-log", str(event_log)),
+        ],
         env=env,
         capture_output=True,
         check=False,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()
-    logged = sorted(json.loads(line)["event_id"] for line in event_log.read_text().splitlines())
+    records = [json.loads(line) for line in event_log.read_text().splitlines()]
+    logged = sorted(r["event_id"] for r in records)
     assert logged
+    readings: dict[str, list[datetime]] = defaultdict(list)
+    for r in records:
+        if r["kind"] == "temperature":
+            readings[r["home_id"]].append(datetime.fromisoformat(r["ts"]))
+    assert len(readings) == 5
+    moments = {tuple(times) for times in readings.values()}
+    if burst:
+        assert len(moments) == 1
+        assert all((ts.minute % 30, ts.second) == (0, 0) for ts in moments.pop())
+    else:
+        assert len(moments) == 5
     async with asyncio.timeout(60):
         while len(await rows(database_url, "SELECT 1 FROM events")) < len(logged):  # noqa: ASYNC110
             await asyncio.sleep(0.1)

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from device_sim.home import BED, DOOR, PENDANT, IncidentKind, SimHome
+from device_sim.home import BED, DOOR, PENDANT, TEMPERATURE_EVERY, IncidentKind, SimHome
 from device_sim.people import Place, day_plan, person
 from protocol import EventKind
 
 DAY = datetime(2026, 11, 24, tzinfo=UTC)
 
 
-def home(index: int = 1, seed: int = 7) -> SimHome:
+def home(index: int = 1, seed: int = 7, *, synchronized: bool = False) -> SimHome:
     """A simulated home."""
-    return SimHome(f"sim-{index}", person(index, seed), seed)
+    return SimHome(f"sim-{index}", person(index, seed), seed, synchronized=synchronized)
+
+
+def temperatures(sim: SimHome, days: int = 1) -> list[tuple[datetime, dict[str, Any]]]:
+    """The thermometer's readings (time and value) over ``days`` from DAY."""
+    readings = sim.readings(DAY, DAY + timedelta(days=days))
+    return [(d.ts, d.value) for d in readings if d.kind == EventKind.TEMPERATURE]
 
 
 def test_the_same_seed_gives_the_same_day_and_people_differ() -> None:
@@ -84,3 +91,26 @@ def test_incidents_show_in_the_readings() -> None:
         {"on": False},
         {"on": True},
     ]
+
+
+def test_each_thermometer_reads_every_half_hour_at_its_own_moment() -> None:
+    """Readings of a home 30 min apart; homes' thermometers read at different moments."""
+    times = [ts for ts, _ in temperatures(home(), days=2)]
+    assert len(times) == 96
+    assert {b - a for a, b in itertools.pairwise(times)} == {TEMPERATURE_EVERY}
+    phases = {temperatures(home(n))[0][0] - DAY for n in range(1, 21)}
+    assert len(phases) == 20
+    assert max(phases) - min(phases) > TEMPERATURE_EVERY / 2  # spread over the half hour
+
+
+def test_the_same_seed_gives_the_same_thermometer_readings() -> None:
+    """Times and values repeat with the seed; another seed reads at other moments."""
+    assert temperatures(home(seed=7)) == temperatures(home(seed=7))
+    assert temperatures(home(seed=7))[0][0] != temperatures(home(seed=8))[0][0]
+
+
+def test_synchronized_thermometers_read_on_the_hour_and_half_hour() -> None:
+    """The stress case: every home's thermometer at :00 and :30, all at once."""
+    for n in (1, 2, 3):
+        times = [ts for ts, _ in temperatures(home(n, synchronized=True))]
+        assert times == [DAY + k * TEMPERATURE_EVERY for k in range(48)]
