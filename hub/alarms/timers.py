@@ -1,7 +1,8 @@
 """The hub's alarm timers, run from the database.
 
 Every second they escalate alarms left unclaimed; every 10 s they raise an alarm for every
-home unit gone silent and every missed daily check-in. The wellbeing and device rules run in
+home unit gone silent and every missed daily check-in, and put the well-being calls that fell
+due in the operators' queue. The wellbeing and device rules run in
 a loop of their own every 30 s, so that a large centre's morning (baselines to renew, many
 homes to judge) never holds up an escalation.
 
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import structlog
 
-from hub.storage import alarms, wellbeing_checks
+from hub.storage import alarms, calls, wellbeing_checks
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -41,10 +42,11 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
                 now = datetime.now(UTC)
                 escalated = await alarms.escalate_due(conn, now)
                 # Silence is judged in minutes; a look every 10 s spares the presence scan.
-                missing, unchecked = [], []
+                missing, unchecked, planned = [], [], []
                 if tick % SUPERVISION_EVERY_TICKS == 0:
                     missing = await alarms.raise_missing_units(conn, now)
                     unchecked = await alarms.raise_missed_check_ins(conn, now)
+                    planned = await calls.plan_due(conn, now)
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))
             continue
@@ -57,6 +59,8 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
             log.warning("alarm_escalated", alarm_id=str(alarm_id))
         for alarm_id in missing:
             log.warning("alarm_raised", alarm_id=str(alarm_id), kind="unit_offline")
+        for task_id in planned:
+            log.info("call_planned", task_id=str(task_id))
         for alarm_id in unchecked:
             log.warning("alarm_raised", alarm_id=str(alarm_id), kind="missed_check_in")
 

@@ -225,6 +225,31 @@ class PresenceOut(BaseModel):
     outbox_depth: int | None
 
 
+class CallScheduleIn(_In):
+    """One resident's well-being calls: which weekdays, at what local time."""
+
+    resident_id: UUID | None = Field(
+        default=None, description="Who is called (None: whoever answers at the home)."
+    )
+    weekdays: list[int] = Field(
+        min_length=1, max_length=7, description="ISO weekdays: 1 Monday ... 7 Sunday."
+    )
+    at: time = Field(description="Local time of the call, in the home's time zone.")
+    retry_minutes: int = Field(default=30, ge=5, le=12 * 60)
+    attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts before an unanswered call raises an alarm."
+    )
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        if len(set(value)) != len(value):
+            raise ValueError("a weekday is named twice")
+        return sorted(value)
+
+
 class HomeDetail(BaseModel):
     """A home's card: its residents, contacts in calling order, devices and presence."""
 
@@ -235,6 +260,7 @@ class HomeDetail(BaseModel):
     devices: list[DeviceOut]
     presence: PresenceOut | None
     rules: RulesIn
+    call_schedules: list[CallScheduleIn]
 
 
 class EventOut(BaseModel):
@@ -275,3 +301,52 @@ class RulesIn(_In):
         except (ZoneInfoNotFoundError, ValueError) as err:
             raise ValueError(f"unknown time zone {value!r}") from err
         return value
+
+
+class CallSchedulesIn(_In):
+    """Body of ``PUT …/call_schedule``: the home's whole plan of well-being calls."""
+
+    schedules: list[CallScheduleIn] = Field(max_length=20)
+
+
+class CallAttempt(BaseModel):
+    """One attempt at a well-being call."""
+
+    at: datetime
+    by: str
+    outcome: str
+    notes: str | None = None
+
+
+class CallOut(BaseModel):
+    """A well-being call task in the operators' queue (below alarms)."""
+
+    task_id: UUID
+    home_id: str
+    district: str
+    resident_id: UUID | None
+    resident_name: str | None
+    planned_at: datetime
+    next_try_at: datetime
+    due: bool
+    state: Literal["open", "claimed", "done", "unanswered", "skipped"]
+    attempts: int
+    max_attempts: int
+    claimed_by: str | None
+    outcome: str | None
+    alarm_id: UUID | None = Field(description="The alarm raised when every attempt failed.")
+    closed_at: datetime | None
+    log: list[CallAttempt]
+
+
+class CallPage(BaseModel):
+    """Call tasks: open ones by when they are due, else the latest first."""
+
+    items: list[CallOut]
+
+
+class CallOutcomeRequest(_In):
+    """Body of ``POST /api/v1/calls/{task_id}/outcome``."""
+
+    outcome: Literal["spoke", "no_answer", "skipped"]
+    notes: str | None = Field(default=None, max_length=4000)

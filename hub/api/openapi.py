@@ -11,6 +11,10 @@ from hub.api.models import (
     AlarmDetail,
     AlarmOut,
     AlarmPage,
+    CallOut,
+    CallOutcomeRequest,
+    CallPage,
+    CallSchedulesIn,
     CancelRequest,
     ContactsIn,
     ErrorBody,
@@ -91,6 +95,15 @@ _RESIDENT_ID = {
     "required": True,
     "schema": {"type": "string", "format": "uuid"},
 }
+_TASK_ID = [
+    {
+        "name": "task_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+]
+_CALL_ERRORS = ("401", "403", "404", "409", "422")
 _RANGE = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date-time"}},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
@@ -153,6 +166,10 @@ def openapi_document() -> dict[str, Any]:
         EventPage,
         RulesIn,
         ResponderRequest,
+        CallSchedulesIn,
+        CallOut,
+        CallPage,
+        CallOutcomeRequest,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -224,10 +241,45 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/homes/{home_id}/rules": {
                 "put": _operation(
-                    "Set the home's rules (time zone, daily check-in deadline)",
+                    "Set the home's rules (time zone, daily check-in deadline, wellbeing rules)",
                     RulesIn,
                     RulesIn,
                     parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/homes/{home_id}/call_schedule": {
+                "put": _operation(
+                    "Set the home's plan of well-being calls (supervisor, social worker, admin)",
+                    CallSchedulesIn,
+                    CallSchedulesIn,
+                    parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/calls": {
+                "get": _operation(
+                    "Well-being call tasks: open ones by when due, or all, latest first",
+                    CallPage,
+                    errors=("401", "422"),
+                    parameters=[
+                        {"name": "state", "in": "query", "schema": {"enum": ["open", "all"]}},
+                        {"name": "home_id", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    ],
+                )
+            },
+            "/api/v1/calls/{task_id}/claim": {
+                "post": _operation("Take a due call", CallOut, None, _CALL_ERRORS, _TASK_ID)
+            },
+            "/api/v1/calls/{task_id}/release": {
+                "post": _operation("Put a claimed call back", CallOut, None, _CALL_ERRORS, _TASK_ID)
+            },
+            "/api/v1/calls/{task_id}/outcome": {
+                "post": _operation(
+                    "Record an attempt: spoke, no answer (retried, then an alarm), skipped",
+                    CallOut,
+                    CallOutcomeRequest,
+                    _CALL_ERRORS,
+                    _TASK_ID,
                 )
             },
             "/api/v1/homes/{home_id}/events": {

@@ -21,6 +21,7 @@ from hub.api.access import (
     read_body,
 )
 from hub.api.models import (
+    CallScheduleIn,
     ContactIn,
     ContactsIn,
     DeviceOut,
@@ -37,7 +38,7 @@ from hub.api.models import (
     RulesIn,
 )
 from hub.auth.users import Role
-from hub.storage import audit, homes, registry
+from hub.storage import audit, calls, homes, registry
 
 if TYPE_CHECKING:
     import psycopg
@@ -152,6 +153,16 @@ async def _card(conn: psycopg.AsyncConnection[Any], home_id: str, district: str)
         devices=devices,
         presence=presence,
         rules=RulesIn(time_zone=zone, check_in_before=before, wellbeing=wellbeing),
+        call_schedules=[
+            CallScheduleIn(
+                resident_id=row.resident_id,
+                weekdays=sorted(row.schedule.weekdays),
+                at=row.schedule.at,
+                retry_minutes=row.schedule.retry_minutes,
+                attempts=row.schedule.attempts,
+            )
+            for row in await calls.schedules_of(conn, home_id)
+        ],
     )
 
 

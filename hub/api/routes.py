@@ -30,6 +30,7 @@ from hub.api.access import (
     read_body,
     session_csrf,
 )
+from hub.api.call_routes import add_call_routes
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -78,6 +79,7 @@ def add_api(app: web.Application) -> None:
     app[FEED] = ChangeFeed()
     app.router.add_get("/api/v1/stream", stream)
     add_registry_routes(app)
+    add_call_routes(app)
     app.router.add_get("/api/v1/alarms", _list_alarms)
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)

@@ -1,4 +1,4 @@
-"""``/api/v1/stream``: alarm changes and home presence pushed to consoles as they happen.
+"""``/api/v1/stream``: changes of alarms, call tasks and presence, pushed as they happen.
 
 One connection per hub LISTENs to PostgreSQL's notifications, which every change of an
 alarm or presence raises (a trigger), whichever replica or ingest writer made it; each
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-CHANNELS = {"telecare_alarms": "alarm", "telecare_presence": "presence"}
+CHANNELS = {"telecare_alarms": "alarm", "telecare_presence": "presence", "telecare_calls": "call"}
 QUEUE_PER_CONSOLE = 1000
 KEEPALIVE = {
     "keepalives": 1,
