@@ -350,3 +350,9 @@ class CallOutcomeRequest(_In):
 
     outcome: Literal["spoke", "no_answer", "skipped"]
     notes: str | None = Field(default=None, max_length=4000)
+
+
+class Deleted(BaseModel):
+    """What a DELETE removed."""
+
+    deleted: str

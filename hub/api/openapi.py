@@ -17,6 +17,7 @@ from hub.api.models import (
     CallSchedulesIn,
     CancelRequest,
     ContactsIn,
+    Deleted,
     ErrorBody,
     EventPage,
     HomeDetail,
@@ -170,6 +171,7 @@ def openapi_document() -> dict[str, Any]:
         CallOut,
         CallPage,
         CallOutcomeRequest,
+        Deleted,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -229,7 +231,12 @@ def openapi_document() -> dict[str, Any]:
                     ResidentOut,
                     ResidentIn,
                     parameters=[*_HOME_ID, _RESIDENT_ID],
-                )
+                ),
+                "delete": _operation(
+                    "Remove a resident (moved out); their planned calls go with them",
+                    Deleted,
+                    parameters=[*_HOME_ID, _RESIDENT_ID],
+                ),
             },
             "/api/v1/homes/{home_id}/contacts": {
                 "put": _operation(
@@ -245,6 +252,21 @@ def openapi_document() -> dict[str, Any]:
                     RulesIn,
                     RulesIn,
                     parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/homes/{home_id}/devices/{device_id}": {
+                "delete": _operation(
+                    "Forget a device taken out of the home (no longer supervised)",
+                    Deleted,
+                    parameters=[
+                        *_HOME_ID,
+                        {
+                            "name": "device_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                    ],
                 )
             },
             "/api/v1/homes/{home_id}/call_schedule": {

@@ -24,6 +24,7 @@ from hub.api.models import (
     CallScheduleIn,
     ContactIn,
     ContactsIn,
+    Deleted,
     DeviceOut,
     EventOut,
     EventPage,
@@ -41,6 +42,8 @@ from hub.auth.users import Role
 from hub.storage import audit, calls, homes, registry
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     import psycopg
     from aiohttp import web
 
@@ -57,6 +60,8 @@ def add_registry_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/homes/{home_id}", _home)
     app.router.add_post("/api/v1/homes/{home_id}/residents", _add_resident)
     app.router.add_put("/api/v1/homes/{home_id}/residents/{resident_id}", _replace_resident)
+    app.router.add_delete("/api/v1/homes/{home_id}/residents/{resident_id}", _delete_resident)
+    app.router.add_delete("/api/v1/homes/{home_id}/devices/{device_id}", _delete_device)
     app.router.add_put("/api/v1/homes/{home_id}/contacts", _replace_contacts)
     app.router.add_get("/api/v1/homes/{home_id}/events", _events)
     app.router.add_put("/api/v1/homes/{home_id}/rules", _replace_rules)
@@ -204,6 +209,36 @@ async def _replace_resident(request: web.Request) -> web.Response:
         problem = FieldProblem(field="resident_id", message="not a UUID")
         raise ApiError(422, "not a resident id", [problem]) from err
     return await _save_resident(request, resident_id)
+
+
+async def _delete_resident(request: web.Request) -> web.Response:
+    try:
+        resident_id = uuid.UUID(request.match_info["resident_id"])
+    except ValueError as err:
+        raise ApiError(404, "no such resident") from err
+    return await _delete(request, "resident", str(resident_id), registry.delete_resident)
+
+
+async def _delete_device(request: web.Request) -> web.Response:
+    return await _delete(request, "device", request.match_info["device_id"], registry.delete_device)
+
+
+async def _delete(
+    request: web.Request,
+    what: str,
+    key: str,
+    delete: Callable[[psycopg.AsyncConnection[Any], str, str], Awaitable[bool]],
+) -> web.Response:
+    """Remove a resident who moved out or a device taken away; 404 when there is none."""
+    user = await authenticate(request)
+    _editor(user)
+    home_id = request.match_info["home_id"]
+    async with pool_of(request).connection() as conn, conn.transaction():
+        await _visible_home(conn, user, home_id)
+        if not await delete(conn, home_id, key):
+            raise ApiError(404, f"no such {what}")
+        await audit.record(conn, user.username, f"{what}.delete", f"home:{home_id}", {what: key})
+    return json_response(Deleted(deleted=key))
 
 
 async def _replace_contacts(request: web.Request) -> web.Response:

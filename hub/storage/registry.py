@@ -49,6 +49,30 @@ async def residents(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any,
     return [tuple(row) for row in await cursor.fetchall()]
 
 
+async def delete_resident(conn: AsyncConnection[Any], home_id: str, resident_id: str) -> bool:
+    """Remove a resident (moved out, died); their planned calls go with them. False if none."""
+    cursor = await conn.execute(
+        "DELETE FROM residents WHERE home_id = %s AND resident_id = %s RETURNING 1",
+        (home_id, uuid.UUID(resident_id)),
+    )
+    return await cursor.fetchone() is not None
+
+
+async def delete_device(conn: AsyncConnection[Any], home_id: str, device_id: str) -> bool:
+    """Forget a device taken out of the home (no longer supervised). False if none.
+
+    A home unit that still lists it in its heartbeat brings it back.
+    """
+    deleted = await conn.execute(
+        "DELETE FROM devices WHERE home_id = %s AND device_id = %s RETURNING 1",
+        (home_id, device_id),
+    )
+    await conn.execute(
+        "DELETE FROM sensor_state WHERE home_id = %s AND device_id = %s", (home_id, device_id)
+    )
+    return await deleted.fetchone() is not None
+
+
 async def save_resident(  # noqa: PLR0913 - a resident's fields
     conn: AsyncConnection[Any],
     home_id: str,
