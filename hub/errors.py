@@ -22,3 +22,16 @@ class UnknownHomeError(HubError):
         """Name the unregistered home."""
         super().__init__(f"home {home_id!r} is not registered")
         self.home_id = home_id
+
+
+class UnknownUserError(HubError):
+    """A command named a user of the console and API who does not exist.
+
+    Attributes:
+        username: the user name given.
+    """
+
+    def __init__(self, username: str) -> None:
+        """Name the missing user."""
+        super().__init__(f"no user {username!r}")
+        self.username = username

@@ -13,7 +13,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import psycopg
 from aiohttp import web
@@ -33,8 +33,9 @@ from device_sim.simulation import (
 from gateway.config import GatewaySettings
 from gateway.process import adapters_for, run_gateway
 from hub.app import create_app
-from hub.auth.users import Role, add_user, create_token
+from hub.auth.users import Role, add_user, create_token, set_active
 from hub.config import HubSettings
+from hub.errors import UnknownUserError
 from hub.storage import homes, migrate
 from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
@@ -43,7 +44,7 @@ from telecare.logs import configure_logging
 from telecare.mqtt import MqttProtocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -52,6 +53,9 @@ EXIT_FAILED = 3
 GC_YOUNG_THRESHOLD = 50_000
 LOAD_ACK_GRACE_S = 10.0
 MIN_PASSWORD_LENGTH = 10
+CLI_ACTOR = "cli"
+"""The actor of audit rows for changes made with this command."""
+T = TypeVar("T")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,6 +227,27 @@ def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     user_token.add_argument("username")
     user_token.add_argument("--name", required=True, help="what the token is for")
     user_token.set_defaults(run=_user_token)
+    user_disable = user_commands.add_parser(
+        "disable",
+        help="stop a user signing in, and sign them out everywhere",
+        description=(
+            "Disable a user: their sessions end now, their API tokens are refused, an open "
+            "stream closes at its next check (within a minute), and signing in fails as a "
+            "wrong password does. Written to the audit log."
+        ),
+    )
+    user_disable.add_argument("username")
+    user_disable.set_defaults(run=_user_set_active, active=False)
+    user_enable = user_commands.add_parser(
+        "enable",
+        help="let a disabled user sign in again",
+        description=(
+            "Enable a disabled user: they may sign in again and their API tokens that were not "
+            "revoked work again. Written to the audit log."
+        ),
+    )
+    user_enable.add_argument("username")
+    user_enable.set_defaults(run=_user_set_active, active=True)
 
 
 def _home_id(value: str) -> str:
@@ -427,6 +452,36 @@ def _user_token(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     sys.stdout.write(token + "\n")
     return EXIT_OK
+
+
+def _user_set_active(args: argparse.Namespace) -> int:
+    verb = "enable" if args.active else "disable"
+
+    async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+        await set_active(conn, args.username, active=args.active, actor=CLI_ACTOR)
+
+    try:
+        _on_hub_database(work)
+    except UnknownUserError as err:
+        sys.stderr.write(f"telecare user {verb}: {err}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"user {args.username} {verb}d\n")
+    return EXIT_OK
+
+
+def _on_hub_database(work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+    """Run ``work`` on the hub's database (TELECARE_DATABASE_URL), migrated first."""
+    settings = HubSettings(mqtt_protocol=MqttProtocol.V5)
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> T:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            await migrate.migrate(conn)
+            return await work(conn)
+
+    return asyncio.run(run())
 
 
 def _db_migrate(_args: argparse.Namespace) -> int:

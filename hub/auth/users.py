@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hub.errors import UnknownUserError
+from hub.storage import audit
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -79,15 +82,39 @@ async def add_user(
 ) -> None:
     """Create a user, or replace their password, role and districts.
 
-    Replacing signs them out everywhere: their sessions end.
+    Replacing signs them out everywhere: their sessions end. A disabled user stays disabled
+    (:func:`set_active` enables them).
     """
     await conn.execute("DELETE FROM sessions WHERE username = %s", (username,))
     await conn.execute(
         "INSERT INTO users (username, password_hash, role, districts) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
-        " role = EXCLUDED.role, districts = EXCLUDED.districts, active = true",
+        " role = EXCLUDED.role, districts = EXCLUDED.districts",
         (username, _HASHER.hash(password), role.value, list(districts)),
     )
+
+
+async def set_active(
+    conn: AsyncConnection[Any], username: str, *, active: bool, actor: str
+) -> None:
+    """Enable or disable a user, with an audit row naming ``actor``.
+
+    A disabled user's sessions end at once; their API tokens and open streams fail their next
+    check (every check requires an active user), and they cannot sign in.
+
+    Raises:
+        UnknownUserError: there is no such user.
+    """
+    async with conn.transaction():
+        cursor = await conn.execute(
+            "UPDATE users SET active = %s WHERE username = %s", (active, username)
+        )
+        if cursor.rowcount == 0:
+            raise UnknownUserError(username)
+        if not active:
+            await conn.execute("DELETE FROM sessions WHERE username = %s", (username,))
+        action = "user.enable" if active else "user.disable"
+        await audit.record(conn, actor, action, f"user:{username}")
 
 
 def _verify(password_hash: str, password: str) -> bool:

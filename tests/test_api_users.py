@@ -1,0 +1,115 @@
+"""Managing who may use the API: disabling users and revoking tokens from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import psycopg
+import pytest
+from aiohttp import WSCloseCode, WSMsgType
+from consoles import PASSWORD, Console
+from queries import rows
+
+from hub.api import stream
+from hub.auth.users import Role, add_user, create_token
+from hub.storage import migrate
+
+if TYPE_CHECKING:
+    from fix_hub import RunningHub
+
+pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
+
+TELECARE = str(Path(sys.executable).with_name("telecare"))
+
+
+async def telecare(database_url: str, *args: str) -> tuple[int | None, str, str]:
+    """Run the `telecare` command on the hub's database: exit status, stdout, stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELECARE_")}
+    process = await asyncio.create_subprocess_exec(
+        TELECARE,
+        *args,
+        env=env | {"TELECARE_DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def sign_in(base: str, username: str, password: str) -> tuple[int, Any]:
+    """POST the login form once, without keeping a session: status and JSON."""
+    body = {"username": username, "password": password}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/api/v1/auth/login", json=body) as r,
+    ):
+        return r.status, await r.json()
+
+
+async def with_token(base: str, token: str, path: str = "/api/v1/alarms") -> int:
+    """GET ``path`` with a bearer token: the status."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as http, http.get(f"{base}{path}", headers=headers) as r:
+        return r.status
+
+
+@pytest.fixture
+async def anna(database_url: str) -> str:
+    """An operator, anna, with an API token (returned)."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await add_user(conn, "anna", PASSWORD, Role.OPERATOR, ["ats-nord"])
+        return await create_token(conn, "anna", "dashboard")
+
+
+async def test_a_disabled_user_is_signed_out_everywhere_until_enabled(
+    hub: RunningHub, anna: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disable ends sessions, refuses tokens, closes streams and refuses sign-in as a bad password.
+
+    Resetting the password does not enable the user again; enabling does, tokens included.
+    """
+    monkeypatch.setattr(stream, "RECHECK_S", 0.1)  # not a minute's wait for the socket's check
+    console = Console(hub.url)
+    try:
+        assert await console.login("anna") == 200
+        bearer = {"Authorization": f"Bearer {anna}"}
+        async with (
+            console.http.ws_connect(f"{hub.url}/api/v1/stream") as by_cookie,
+            console.http.ws_connect(f"{hub.url}/api/v1/stream", headers=bearer) as by_token,
+        ):
+            status, out, err = await telecare(database_url, "user", "disable", "anna")
+            assert (status, out, err) == (0, "user anna disabled\n", "")
+            for socket in (by_cookie, by_token):
+                closing = await socket.receive()
+                assert closing.type is WSMsgType.CLOSE
+                assert (closing.data, closing.extra) == (WSCloseCode.POLICY_VIOLATION, "signed out")
+        assert (await console.get("/api/v1/alarms"))[0] == 401
+    finally:
+        await console.close()
+    assert await with_token(hub.url, anna) == 401
+    wrong = await sign_in(hub.url, "anna", "not her password")
+    assert wrong[0] == 401
+    assert await sign_in(hub.url, "anna", PASSWORD) == wrong
+    assert await rows(database_url, "SELECT 1 FROM sessions WHERE username = 'anna'") == []
+
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await add_user(conn, "anna", "a new password", Role.OPERATOR, ["ats-nord"])
+    assert (await sign_in(hub.url, "anna", "a new password"))[0] == 401
+
+    status, out, _ = await telecare(database_url, "user", "enable", "anna")
+    assert (status, out) == (0, "user anna enabled\n")
+    assert (await sign_in(hub.url, "anna", "a new password"))[0] == 200
+    assert await with_token(hub.url, anna) == 200
+    status, _, err = await telecare(database_url, "user", "disable", "nobody")
+    assert (status, err) == (2, "telecare user disable: no user 'nobody'\n")
+    audit = await rows(
+        database_url,
+        "SELECT actor, action, subject FROM audit_log WHERE action LIKE 'user.%%' ORDER BY id",
+    )
+    assert audit == [("cli", "user.disable", "user:anna"), ("cli", "user.enable", "user:anna")]
