@@ -113,3 +113,74 @@ async def test_a_disabled_user_is_signed_out_everywhere_until_enabled(
         "SELECT actor, action, subject FROM audit_log WHERE action LIKE 'user.%%' ORDER BY id",
     )
     assert audit == [("cli", "user.disable", "user:anna"), ("cli", "user.enable", "user:anna")]
+
+
+async def test_a_revoked_token_is_refused_and_kept_on_record(
+    hub: RunningHub, anna: str, database_url: str
+) -> None:
+    """`user tokens` lists without secrets; `user revoke-token` ends one; its name is free again."""
+    assert await with_token(hub.url, anna) == 200
+    status, listed, _ = await telecare(database_url, "user", "tokens", "anna")
+    assert status == 0
+    header, line = listed.splitlines()
+    assert header.split() == ["id", "name", "created", "last", "used", "revoked"]
+    token_id, name, created, last_used, revoked = line.split()
+    assert (name, revoked) == ("dashboard", "-")
+    assert created.endswith("+00:00")
+    assert last_used >= created
+    assert anna not in listed
+    status, _, err = await telecare(database_url, "user", "token", "anna", "--name", "dashboard")
+    assert (status, err) == (
+        2,
+        "telecare user token: 'anna' already has a live token named 'dashboard'\n",
+    )
+
+    status, out, _ = await telecare(database_url, "user", "revoke-token", "anna", "dashboard")
+    assert (status, out) == (0, f"token 'dashboard' (id {token_id}) of anna revoked\n")
+    assert await with_token(hub.url, anna) == 401
+    status, listed, _ = await telecare(database_url, "user", "tokens", "anna")
+    assert listed.splitlines()[1].split()[4] != "-"
+    status, _, err = await telecare(database_url, "user", "revoke-token", "anna", "dashboard")
+    assert (status, err) == (
+        2,
+        "telecare user revoke-token: 'anna' has no live token named 'dashboard'\n",
+    )
+    status, _, err = await telecare(database_url, "user", "tokens", "nobody")
+    assert (status, err) == (2, "telecare user tokens: no user 'nobody'\n")
+
+    status, again, _ = await telecare(database_url, "user", "token", "anna", "--name", "dashboard")
+    assert status == 0
+    assert await with_token(hub.url, again.strip()) == 200
+    kept = await rows(
+        database_url,
+        "SELECT id, revoked_at IS NOT NULL FROM api_tokens WHERE name = 'dashboard' ORDER BY id",
+    )
+    assert kept[0] == (int(token_id), True)
+    assert [revoked for _, revoked in kept] == [True, False]
+    audit = await rows(
+        database_url,
+        "SELECT actor, action, subject, detail FROM audit_log WHERE action = 'token.revoke'",
+    )
+    assert audit == [
+        ("cli", "token.revoke", "user:anna", {"token_id": int(token_id), "name": "dashboard"})
+    ]
+
+
+async def test_the_migration_tells_apart_older_tokens_that_share_a_name(database_url: str) -> None:
+    """Tokens named alike before names had to differ get their ids appended, but the first."""
+    known = migrate.available()
+    access = next(m for m in known if m.name == "user_access")
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        for earlier in known[: access.version - 1]:
+            await conn.execute(earlier.sql.encode())
+        for username in ("anna", "bruno"):
+            await add_user(conn, username, PASSWORD, Role.OPERATOR, ["ats-nord"])
+        for username in ("anna", "anna", "bruno"):
+            await create_token(conn, username, "dashboard")
+        await conn.execute(access.sql.encode())
+    named = await rows(database_url, "SELECT username, name, id FROM api_tokens ORDER BY id")
+    assert [(u, n) for u, n, _ in named] == [
+        ("anna", "dashboard"),
+        ("anna", f"dashboard #{named[1][2]}"),
+        ("bruno", "dashboard"),
+    ]
