@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, IPvAnyNetwork, field_validator
 
 from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
@@ -17,6 +17,14 @@ class HubSettings(CommonSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    trusted_proxy: IPvAnyNetwork | None = Field(
+        default=None,
+        description=(
+            "Address (or network) of the reverse proxy in front of the API. Requests from it "
+            "are taken to come from the last X-Forwarded-For entry; from elsewhere the header "
+            "is ignored. Unset: no proxy."
+        ),
+    )
     mqtt_client_id: str = Field(
         default="telecare-hub-1",
         description="Unique per replica: the broker keeps this replica's session by it.",

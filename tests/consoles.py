@@ -18,10 +18,14 @@ class Console:
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.csrf = ""
 
-    async def login(self, username: str, password: str = PASSWORD) -> int:
-        """Sign in; returns the status."""
+    async def login(
+        self, username: str, password: str = PASSWORD, headers: dict[str, str] | None = None
+    ) -> int:
+        """Sign in (with extra request headers, if given); returns the status."""
         async with self.http.post(
-            f"{self.base}/api/v1/auth/login", json={"username": username, "password": password}
+            f"{self.base}/api/v1/auth/login",
+            json={"username": username, "password": password},
+            headers=headers,
         ) as r:
             if r.status == 200:
                 self.csrf = (await r.json())["csrf_token"]

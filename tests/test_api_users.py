@@ -1,4 +1,4 @@
-"""Managing who may use the API: disabling users and revoking tokens from the command line."""
+"""Who may use the API: disabling users and revoking tokens, throttling sign-ins by address."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from hub.auth.users import Role, add_user, create_token
 from hub.storage import migrate
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from fix_hub import RunningHub
 
 pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
@@ -184,3 +186,57 @@ async def test_the_migration_tells_apart_older_tokens_that_share_a_name(database
         ("anna", f"dashboard #{named[1][2]}"),
         ("bruno", "dashboard"),
     ]
+
+
+def via(*hops: str) -> dict[str, str]:
+    """Headers of a request through a proxy: the client's claimed hops, then the proxy's."""
+    return {"X-Forwarded-For": ", ".join(hops)}
+
+
+async def login_addresses(database_url: str) -> list[str]:
+    """The client address of each sign-in, from the audit log."""
+    found = await rows(
+        database_url, "SELECT detail->>'address' FROM audit_log WHERE action = 'login' ORDER BY id"
+    )
+    return [address for (address,) in found]
+
+
+@pytest.mark.usefixtures("anna")
+async def test_behind_a_trusted_proxy_sign_ins_are_throttled_per_client_address(
+    start_hub: Callable[..., Awaitable[RunningHub]], database_url: str
+) -> None:
+    """A user name failing from one client is not locked out from another.
+
+    An address failing on many user names is refused for all of them, and a client cannot pick
+    its own address by writing hops in front of the proxy's.
+    """
+    proxied = await start_hub(trusted_proxy="127.0.0.1")
+    console = Console(proxied.url)
+    try:
+        for _ in range(5):
+            assert await console.login("anna", "not her password", via("203.0.113.1")) == 401
+        assert await console.login("anna", headers=via("203.0.113.1")) == 429
+        assert await console.login("anna", headers=via("198.51.100.9", "203.0.113.1")) == 429
+        assert await console.login("anna", headers=via("198.51.100.2")) == 200
+        for n in range(20):
+            assert await console.login(f"guess-{n}", "password", via("192.0.2.7")) == 401
+        assert await console.login("anna", headers=via("192.0.2.7")) == 429
+    finally:
+        await console.close()
+    assert await login_addresses(database_url) == ["198.51.100.2"]
+
+
+@pytest.mark.usefixtures("anna")
+async def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(
+    hub: RunningHub, database_url: str
+) -> None:
+    """A hub reached directly counts the connection's address, whatever the headers say."""
+    console = Console(hub.url)
+    try:
+        assert await console.login("anna", headers=via("198.51.100.2")) == 200
+        for n in range(5):
+            assert await console.login("anna", "not her password", via(f"203.0.113.{n}")) == 401
+        assert await console.login("anna", headers=via("198.51.100.3")) == 429
+    finally:
+        await console.close()
+    assert await login_addresses(database_url) == ["127.0.0.1"]

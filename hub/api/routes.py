@@ -30,6 +30,7 @@ from hub.api.access import (
     read_body,
     session_csrf,
 )
+from hub.api.client import ORIGIN, ClientOrigin
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from hub.auth.users import User
+    from hub.config import HubSettings
 
     Conn: TypeAlias = psycopg.AsyncConnection[Any]
 
@@ -67,9 +69,10 @@ PAGE_MAX = 200
 M = TypeVar("M", bound=BaseModel)
 
 
-def add_api(app: web.Application) -> None:
+def add_api(app: web.Application, settings: HubSettings) -> None:
     """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
     app[THROTTLE] = LoginThrottle()
+    app[ORIGIN] = ClientOrigin(settings.trusted_proxy)
     app.middlewares.append(_errors)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_post("/api/v1/auth/login", _login)
@@ -108,19 +111,22 @@ async def _openapi(_request: web.Request) -> web.Response:
 async def _login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
     throttle = request.app[THROTTLE]
-    wait_s = throttle.retry_after(body.username, time.monotonic())
+    address = request.app[ORIGIN].address(request)
+    now = time.monotonic()
+    wait_s = throttle.retry_after(body.username, address, now)
     if wait_s > 0:
         raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
     # Counted as a failure until it succeeds: concurrent guesses cannot outrun the limit.
-    throttle.failed(body.username, time.monotonic())
+    throttle.failed(body.username, address, now)
     async with pool_of(request).connection() as conn:
         user = await users.check_password(conn, body.username, body.password)
         if user is None:
-            log.warning("login_failed", username=body.username)
+            log.warning("login_failed", username=body.username, address=address)
             raise ApiError(401, "wrong user name or password")
-        throttle.succeeded(body.username)
+        throttle.succeeded(body.username, address, now)
         token, csrf = await users.start_session(conn, user, datetime.now(UTC))
-        await audit.record(conn, user.username, "login", f"user:{user.username}")
+        detail = {"address": address}
+        await audit.record(conn, user.username, "login", f"user:{user.username}", detail)
     response = json_response(
         Me(username=user.username, role=user.role, districts=list(user.districts), csrf_token=csrf)
     )
