@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field, IPvAnyNetwork, field_validator
 
 from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
+
+
+class CookieSecure(StrEnum):
+    """When the session cookie is marked Secure (sent back over HTTPS only)."""
+
+    AUTO = "auto"
+    """When the client came over TLS, to the hub or to the trusted proxy."""
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 class HubSettings(CommonSettings):
@@ -21,8 +32,16 @@ class HubSettings(CommonSettings):
         default=None,
         description=(
             "Address (or network) of the reverse proxy in front of the API. Requests from it "
-            "are taken to come from the last X-Forwarded-For entry; from elsewhere the header "
-            "is ignored. Unset: no proxy."
+            "are taken to come from the last X-Forwarded-For entry, over TLS when "
+            "X-Forwarded-Proto is https; from elsewhere those headers are ignored. Unset: no "
+            "proxy."
+        ),
+    )
+    cookie_secure: CookieSecure = Field(
+        default=CookieSecure.AUTO,
+        description=(
+            "Mark the session cookie Secure: 'auto' when the client came over TLS (to the hub, "
+            "or to the trusted proxy), 'always', or 'never'."
         ),
     )
     mqtt_client_id: str = Field(

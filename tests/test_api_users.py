@@ -240,3 +240,35 @@ async def test_without_a_trusted_proxy_forwarded_addresses_are_ignored(
     finally:
         await console.close()
     assert await login_addresses(database_url) == ["127.0.0.1"]
+
+
+async def session_cookie(base: str, headers: dict[str, str] | None = None) -> str:
+    """Sign anna in at ``base``: the Set-Cookie header of her session."""
+    body = {"username": "anna", "password": PASSWORD}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/api/v1/auth/login", json=body, headers=headers) as r,
+    ):
+        assert r.status == 200
+        (cookie,) = r.headers.getall("Set-Cookie")
+        return cookie
+
+
+@pytest.mark.usefixtures("anna")
+async def test_the_session_cookie_is_secure_when_told_or_when_the_proxy_had_tls(
+    start_hub: Callable[..., Awaitable[RunningHub]],
+) -> None:
+    """`always` marks it Secure even over plain HTTP; `never` never does.
+
+    `auto` (the default) believes X-Forwarded-Proto from the trusted proxy only.
+    """
+    https = {"X-Forwarded-Proto": "https"}
+    always = await start_hub(cookie_secure="always")
+    proxied = await start_hub(trusted_proxy="127.0.0.1")
+    direct = await start_hub()
+    never = await start_hub(trusted_proxy="127.0.0.1", cookie_secure="never")
+    assert "; Secure" in await session_cookie(always.url)
+    assert "; Secure" in await session_cookie(proxied.url, https)
+    assert "; Secure" not in await session_cookie(proxied.url, {"X-Forwarded-Proto": "http"})
+    assert "; Secure" not in await session_cookie(direct.url, https)
+    assert "; Secure" not in await session_cookie(never.url, https)

@@ -70,6 +70,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("TELECARE_HTTP_PORT", "0", "http_port"),
         ("TELECARE_LOG_FORMAT", "xml", "log_format"),
         ("TELECARE_TRUSTED_PROXY", "proxy.local", "trusted_proxy"),
+        ("TELECARE_COOKIE_SECURE", "sometimes", "cookie_secure"),
     ],
 )
 def test_bad_values_name_the_setting(

@@ -1,9 +1,10 @@
-"""Where a request comes from: the client's address.
+"""Where a request comes from: the client's address, and whether it came over TLS.
 
-Behind a reverse proxy the hub's connection is the proxy's: the client's address is in the
-``X-Forwarded-For`` header the proxy adds to. Anyone can send that header, so it is believed
-only on connections from the proxy (``TELECARE_TRUSTED_PROXY``), and only its last entry,
-the one the proxy added: the entries before it are whatever the client sent.
+Behind a reverse proxy the hub's connection is the proxy's: the client's address and scheme
+are in the ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers the proxy sets. Anyone can
+send those headers, so they are believed only on connections from the proxy
+(``TELECARE_TRUSTED_PROXY``), and only their last entry, the one the proxy added: the
+entries before it are whatever the client sent.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from aiohttp import web
 
 FORWARDED_FOR = "X-Forwarded-For"
+FORWARDED_PROTO = "X-Forwarded-Proto"
 
 
 @dataclass(frozen=True, slots=True)
 class ClientOrigin:
-    """How to tell a request's client: from the connection, or from a trusted proxy's header."""
+    """How to tell a request's client: from the connection, or from a trusted proxy's headers."""
 
     trusted_proxy: IPv4Network | IPv6Network | None = None
 
@@ -29,6 +31,13 @@ class ClientOrigin:
             return forwarded
         peer = _peer(request)
         return str(peer) if peer is not None else request.remote or "unknown"
+
+    def is_tls(self, request: web.Request) -> bool:
+        """Whether the client reached the hub, or the trusted proxy, over TLS."""
+        proto = self._forwarded(request, FORWARDED_PROTO)
+        if proto is not None:
+            return proto.lower() == "https"
+        return request.secure
 
     def _forwarded(self, request: web.Request, header: str) -> str | None:
         """The last entry of ``header``, when the request came from the trusted proxy."""
@@ -55,4 +64,4 @@ def _peer(request: web.Request) -> IPv4Address | IPv6Address | None:
 
 
 ORIGIN = web.AppKey("client_origin", ClientOrigin)
-"""How the API tells its clients' addresses (``hub.api.routes.add_api``)."""
+"""How the API tells its clients' addresses and TLS (``hub.api.routes.add_api``)."""

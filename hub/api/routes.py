@@ -1,10 +1,11 @@
 """The REST API's handlers: sign-in, and alarms (list, one with its timeline, actions).
 
-Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) whose
-changes must carry the session's CSRF token in ``X-CSRF-Token``, or an API token in
-``Authorization: Bearer``. A person's data outside the user's districts is "not found", not
-"forbidden": its existence is not confirmed. Reads of a person's alarm and every action are
-written to the audit log in the same transaction as the action.
+Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure as
+``TELECARE_COOKIE_SECURE`` says) whose changes must carry the session's CSRF token in
+``X-CSRF-Token``, or an API token in ``Authorization: Bearer``. A person's data outside the
+user's districts is "not found", not "forbidden": its existence is not confirmed. Reads of a
+person's alarm and every action are written to the audit log in the same transaction as the
+action.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from hub.api.registry_routes import add_registry_routes
 from hub.api.stream import FEED, ChangeFeed, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
+from hub.config import CookieSecure, HubSettings
 from hub.storage import alarms, audit
 
 if TYPE_CHECKING:
@@ -58,13 +60,13 @@ if TYPE_CHECKING:
     import psycopg
 
     from hub.auth.users import User
-    from hub.config import HubSettings
 
     Conn: TypeAlias = psycopg.AsyncConnection[Any]
 
 log = structlog.get_logger(__name__)
 
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+COOKIE_SECURE = web.AppKey("cookie_secure", CookieSecure)
 PAGE_MAX = 200
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,6 +75,7 @@ def add_api(app: web.Application, settings: HubSettings) -> None:
     """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
     app[THROTTLE] = LoginThrottle()
     app[ORIGIN] = ClientOrigin(settings.trusted_proxy)
+    app[COOKIE_SECURE] = settings.cookie_secure
     app.middlewares.append(_errors)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_post("/api/v1/auth/login", _login)
@@ -135,11 +138,18 @@ async def _login(request: web.Request) -> web.Response:
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=_cookie_secure(request),
         path="/",
         max_age=int(users.SESSION_TTL.total_seconds()),
     )
     return response
+
+
+def _cookie_secure(request: web.Request) -> bool:
+    setting = request.app[COOKIE_SECURE]
+    if setting is CookieSecure.AUTO:
+        return request.app[ORIGIN].is_tls(request)
+    return setting is CookieSecure.ALWAYS
 
 
 async def _logout(request: web.Request) -> web.Response:
