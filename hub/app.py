@@ -57,7 +57,7 @@ def create_app(settings: HubSettings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    add_api(app)
+    add_api(app, settings)
     return app
 
 

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from enum import StrEnum
+
+from pydantic import Field, IPvAnyNetwork, field_validator
 
 from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
+
+
+class CookieSecure(StrEnum):
+    """When the session cookie is marked Secure (sent back over HTTPS only)."""
+
+    AUTO = "auto"
+    """When the client came over TLS, to the hub or to the trusted proxy."""
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 class HubSettings(CommonSettings):
@@ -17,6 +28,22 @@ class HubSettings(CommonSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    trusted_proxy: IPvAnyNetwork | None = Field(
+        default=None,
+        description=(
+            "Address (or network) of the reverse proxy in front of the API. Requests from it "
+            "are taken to come from the last X-Forwarded-For entry, over TLS when "
+            "X-Forwarded-Proto is https; from elsewhere those headers are ignored. Unset: no "
+            "proxy."
+        ),
+    )
+    cookie_secure: CookieSecure = Field(
+        default=CookieSecure.AUTO,
+        description=(
+            "Mark the session cookie Secure: 'auto' when the client came over TLS (to the hub, "
+            "or to the trusted proxy), 'always', or 'never'."
+        ),
+    )
     mqtt_client_id: str = Field(
         default="telecare-hub-1",
         description="Unique per replica: the broker keeps this replica's session by it.",

@@ -13,7 +13,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import psycopg
 from aiohttp import web
@@ -33,8 +33,16 @@ from device_sim.simulation import (
 from gateway.config import GatewaySettings
 from gateway.process import adapters_for, run_gateway
 from hub.app import create_app
-from hub.auth.users import Role, add_user, create_token
+from hub.auth.users import (
+    Role,
+    add_user,
+    create_token,
+    list_tokens,
+    revoke_token,
+    set_active,
+)
 from hub.config import HubSettings
+from hub.errors import TokenNameInUseError, UnknownTokenError, UnknownUserError
 from hub.storage import homes, migrate
 from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
@@ -43,7 +51,9 @@ from telecare.logs import configure_logging
 from telecare.mqtt import MqttProtocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
+
+    from hub.auth.users import TokenInfo
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -52,6 +62,9 @@ EXIT_FAILED = 3
 GC_YOUNG_THRESHOLD = 50_000
 LOAD_ACK_GRACE_S = 10.0
 MIN_PASSWORD_LENGTH = 10
+CLI_ACTOR = "cli"
+"""The actor of audit rows for changes made with this command."""
+T = TypeVar("T")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,11 +240,56 @@ def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     user_token = user_commands.add_parser(
         "token",
         help="make an API token for an integration acting as a user",
-        description="Print a new API token (shown once; only its hash is kept).",
+        description=(
+            "Print a new API token (shown once; only its hash is kept). Its name must differ "
+            "from the user's other live tokens: it is how the token is listed and revoked."
+        ),
     )
     user_token.add_argument("username")
     user_token.add_argument("--name", required=True, help="what the token is for")
     user_token.set_defaults(run=_user_token)
+    user_tokens = user_commands.add_parser(
+        "tokens",
+        help="list a user's API tokens",
+        description=(
+            "List a user's API tokens, revoked ones included: id, name, when made, last used "
+            "(to the minute) and revoked. The secrets are not kept, so never shown."
+        ),
+    )
+    user_tokens.add_argument("username")
+    user_tokens.set_defaults(run=_user_tokens)
+    revoke = user_commands.add_parser(
+        "revoke-token",
+        help="revoke one of a user's API tokens, by its name",
+        description=(
+            "Revoke a user's live API token: it is refused from the next request on, and "
+            "kept on record as revoked. Written to the audit log."
+        ),
+    )
+    revoke.add_argument("username")
+    revoke.add_argument("token_name", help="the token's name, as `user tokens` lists it")
+    revoke.set_defaults(run=_user_revoke_token)
+    user_disable = user_commands.add_parser(
+        "disable",
+        help="stop a user signing in, and sign them out everywhere",
+        description=(
+            "Disable a user: their sessions end now, their API tokens are refused, an open "
+            "stream closes at its next check (within a minute), and signing in fails as a "
+            "wrong password does. Written to the audit log."
+        ),
+    )
+    user_disable.add_argument("username")
+    user_disable.set_defaults(run=_user_set_active, active=False)
+    user_enable = user_commands.add_parser(
+        "enable",
+        help="let a disabled user sign in again",
+        description=(
+            "Enable a disabled user: they may sign in again and their API tokens that were not "
+            "revoked work again. Written to the audit log."
+        ),
+    )
+    user_enable.add_argument("username")
+    user_enable.set_defaults(run=_user_set_active, active=True)
 
 
 def _home_id(value: str) -> str:
@@ -421,23 +479,86 @@ def _user_add(args: argparse.Namespace) -> int:
 
 
 def _user_token(args: argparse.Namespace) -> int:
+    async def work(conn: psycopg.AsyncConnection[Any]) -> str:
+        return await create_token(conn, args.username, args.name)
+
+    try:
+        token = _on_hub_database(work)
+    except (UnknownUserError, TokenNameInUseError) as err:
+        sys.stderr.write(f"telecare user token: {err}\n")
+        return EXIT_USAGE
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
+def _user_tokens(args: argparse.Namespace) -> int:
+    async def work(conn: psycopg.AsyncConnection[Any]) -> list[TokenInfo]:
+        return await list_tokens(conn, args.username)
+
+    try:
+        tokens = _on_hub_database(work)
+    except UnknownUserError as err:
+        sys.stderr.write(f"telecare user tokens: {err}\n")
+        return EXIT_USAGE
+    table = [["id", "name", "created", "last used", "revoked"]]
+    table += [
+        [str(t.token_id), t.name, _when(t.created_at), _when(t.last_used_at), _when(t.revoked_at)]
+        for t in tokens
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+    return EXIT_OK
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _user_revoke_token(args: argparse.Namespace) -> int:
+    async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+        return await revoke_token(
+            conn, args.username, args.token_name, actor=CLI_ACTOR, now=datetime.now(UTC)
+        )
+
+    try:
+        token_id = _on_hub_database(work)
+    except UnknownTokenError as err:
+        sys.stderr.write(f"telecare user revoke-token: {err}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"token {args.token_name!r} (id {token_id}) of {args.username} revoked\n")
+    return EXIT_OK
+
+
+def _user_set_active(args: argparse.Namespace) -> int:
+    verb = "enable" if args.active else "disable"
+
+    async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+        await set_active(conn, args.username, active=args.active, actor=CLI_ACTOR)
+
+    try:
+        _on_hub_database(work)
+    except UnknownUserError as err:
+        sys.stderr.write(f"telecare user {verb}: {err}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"user {args.username} {verb}d\n")
+    return EXIT_OK
+
+
+def _on_hub_database(work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+    """Run ``work`` on the hub's database (TELECARE_DATABASE_URL), migrated first."""
     settings = HubSettings(mqtt_protocol=MqttProtocol.V5)
     configure_logging(settings.log_level, settings.log_format)
 
-    async def run() -> str:
+    async def run() -> T:
         async with await psycopg.AsyncConnection.connect(
             settings.database_url, autocommit=True
         ) as conn:
             await migrate.migrate(conn)
-            return await create_token(conn, args.username, args.name)
+            return await work(conn)
 
-    try:
-        token = asyncio.run(run())
-    except psycopg.errors.ForeignKeyViolation:
-        sys.stderr.write(f"telecare user token: no user {args.username!r}\n")
-        return EXIT_USAGE
-    sys.stdout.write(token + "\n")
-    return EXIT_OK
+    return asyncio.run(run())
 
 
 def _db_migrate(_args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import psycopg
 import pytest
+from consoles import PASSWORD, Console
 from queries import rows
 
 from hub.alarms.rules import trigger_for
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from fix_hub import RunningHub
 
 pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -66,40 +65,6 @@ def _panic(home_id: str) -> Event:
             "value": {"active": True},
         }
     )
-
-
-class Console:
-    """One browser: a cookie jar, and the CSRF token its sign-in gave."""
-
-    def __init__(self, base: str) -> None:
-        """A console for the hub at ``base``, not signed in."""
-        self.base = base
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        self.csrf = ""
-
-    async def login(self, username: str, password: str = PASSWORD) -> int:
-        """Sign in; returns the status."""
-        async with self.http.post(
-            f"{self.base}/api/v1/auth/login", json={"username": username, "password": password}
-        ) as r:
-            if r.status == 200:
-                self.csrf = (await r.json())["csrf_token"]
-            return r.status
-
-    async def get(self, path: str) -> tuple[int, Any]:
-        """GET ``path``: status and JSON."""
-        async with self.http.get(f"{self.base}{path}") as r:
-            return r.status, await r.json()
-
-    async def post(self, path: str, body: dict[str, Any], *, csrf: bool = True) -> tuple[int, Any]:
-        """POST ``path`` (with the CSRF header unless told not to): status and JSON."""
-        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
-        async with self.http.post(f"{self.base}{path}", json=body, headers=headers) as r:
-            return r.status, await r.json()
-
-    async def close(self) -> None:
-        """Close the browser."""
-        await self.http.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -139,5 +140,5 @@ async def test_user_add_and_token_make_working_credentials(database_url: str) ->
         assert user is not None
         assert (user.role, user.districts) == (users.Role.OPERATOR, ("ats-1",))
         assert await users.check_password(conn, "anna", "wrong") is None
-        assert await users.token_user(conn, token.stdout.strip()) == user
+        assert await users.token_user(conn, token.stdout.strip(), datetime.now(UTC)) == user
         assert await users.check_password(conn, "bruno", "short") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network
 from typing import TYPE_CHECKING
 
 import pytest
@@ -68,6 +69,8 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("TELECARE_MQTT_PROTOCOL", "4", "mqtt_protocol"),
         ("TELECARE_HTTP_PORT", "0", "http_port"),
         ("TELECARE_LOG_FORMAT", "xml", "log_format"),
+        ("TELECARE_TRUSTED_PROXY", "proxy.local", "trusted_proxy"),
+        ("TELECARE_COOKIE_SECURE", "sometimes", "cookie_secure"),
     ],
 )
 def test_bad_values_name_the_setting(
@@ -78,6 +81,15 @@ def test_bad_values_name_the_setting(
     with pytest.raises(ValidationError) as caught:
         HubSettings()
     assert [error["loc"] for error in caught.value.errors()] == [(field,)]
+
+
+def test_the_trusted_proxy_is_an_address_or_a_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy unless named; one address is a network of one."""
+    assert HubSettings().trusted_proxy is None
+    monkeypatch.setenv("TELECARE_TRUSTED_PROXY", "10.1.0.0/16")
+    assert HubSettings().trusted_proxy == IPv4Network("10.1.0.0/16")
+    monkeypatch.setenv("TELECARE_TRUSTED_PROXY", "::1")
+    assert HubSettings().trusted_proxy == IPv6Network("::1/128")
 
 
 def test_gateway_home_id_must_be_a_safe_identifier(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,7 +46,7 @@ async def authenticate(request: web.Request, *, check_csrf: bool = True) -> User
     header = request.headers.get("Authorization", "")
     async with pool_of(request).connection() as conn:
         if header.startswith("Bearer "):
-            user = await users.token_user(conn, header.removeprefix("Bearer ").strip())
+            user = await users.token_user(conn, header.removeprefix("Bearer ").strip(), now)
             if user is None:
                 raise ApiError(401, "the API token is not valid")
             return user

@@ -46,6 +46,7 @@ _ERRORS = {
     "404": "no such alarm, or not in the caller's districts",
     "409": "the alarm's state does not allow this (the body says why)",
     "422": "a field of the request is not valid (the body names it)",
+    "429": "too many failed sign-ins from this address or for this user name: wait",
 }
 
 
@@ -190,7 +191,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/auth/login": {
                 "post": {
                     **_operation(
-                        "Sign in; sets the session cookie", Me, LoginRequest, ("401", "422")
+                        "Sign in; sets the session cookie", Me, LoginRequest, ("401", "422", "429")
                     ),
                     "security": [],
                 }

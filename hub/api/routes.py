@@ -1,10 +1,11 @@
 """The REST API's handlers: sign-in, and alarms (list, one with its timeline, actions).
 
-Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure under TLS) whose
-changes must carry the session's CSRF token in ``X-CSRF-Token``, or an API token in
-``Authorization: Bearer``. A person's data outside the user's districts is "not found", not
-"forbidden": its existence is not confirmed. Reads of a person's alarm and every action are
-written to the audit log in the same transaction as the action.
+Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure as
+``TELECARE_COOKIE_SECURE`` says) whose changes must carry the session's CSRF token in
+``X-CSRF-Token``, or an API token in ``Authorization: Bearer``. A person's data outside the
+user's districts is "not found", not "forbidden": its existence is not confirmed. Reads of a
+person's alarm and every action are written to the audit log in the same transaction as the
+action.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hub.api.access import (
     session_csrf,
 )
 from hub.api.call_routes import add_call_routes
+from hub.api.client import ORIGIN, ClientOrigin
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -50,6 +52,7 @@ from hub.api.registry_routes import add_registry_routes
 from hub.api.stream import FEED, ChangeFeed, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
+from hub.config import CookieSecure, HubSettings
 from hub.storage import alarms, audit
 
 if TYPE_CHECKING:
@@ -64,13 +67,16 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+COOKIE_SECURE = web.AppKey("cookie_secure", CookieSecure)
 PAGE_MAX = 200
 M = TypeVar("M", bound=BaseModel)
 
 
-def add_api(app: web.Application) -> None:
+def add_api(app: web.Application, settings: HubSettings) -> None:
     """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
     app[THROTTLE] = LoginThrottle()
+    app[ORIGIN] = ClientOrigin(settings.trusted_proxy)
+    app[COOKIE_SECURE] = settings.cookie_secure
     app.middlewares.append(_errors)
     app.router.add_get("/api/v1/openapi.json", _openapi)
     app.router.add_post("/api/v1/auth/login", _login)
@@ -110,19 +116,22 @@ async def _openapi(_request: web.Request) -> web.Response:
 async def _login(request: web.Request) -> web.Response:
     body = await read_body(request, LoginRequest)
     throttle = request.app[THROTTLE]
-    wait_s = throttle.retry_after(body.username, time.monotonic())
+    address = request.app[ORIGIN].address(request)
+    now = time.monotonic()
+    wait_s = throttle.retry_after(body.username, address, now)
     if wait_s > 0:
         raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
     # Counted as a failure until it succeeds: concurrent guesses cannot outrun the limit.
-    throttle.failed(body.username, time.monotonic())
+    throttle.failed(body.username, address, now)
     async with pool_of(request).connection() as conn:
         user = await users.check_password(conn, body.username, body.password)
         if user is None:
-            log.warning("login_failed", username=body.username)
+            log.warning("login_failed", username=body.username, address=address)
             raise ApiError(401, "wrong user name or password")
-        throttle.succeeded(body.username)
+        throttle.succeeded(body.username, address, now)
         token, csrf = await users.start_session(conn, user, datetime.now(UTC))
-        await audit.record(conn, user.username, "login", f"user:{user.username}")
+        detail = {"address": address}
+        await audit.record(conn, user.username, "login", f"user:{user.username}", detail)
     response = json_response(
         Me(username=user.username, role=user.role, districts=list(user.districts), csrf_token=csrf)
     )
@@ -131,11 +140,18 @@ async def _login(request: web.Request) -> web.Response:
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=_cookie_secure(request),
         path="/",
         max_age=int(users.SESSION_TTL.total_seconds()),
     )
     return response
+
+
+def _cookie_secure(request: web.Request) -> bool:
+    setting = request.app[COOKIE_SECURE]
+    if setting is CookieSecure.AUTO:
+        return request.app[ORIGIN].is_tls(request)
+    return setting is CookieSecure.ALWAYS
 
 
 async def _logout(request: web.Request) -> web.Response:
