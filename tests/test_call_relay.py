@@ -87,7 +87,7 @@ class CallingConsole:
         """The next call message on the stream (alarm and presence changes skipped)."""
         async with asyncio.timeout(WAIT_S):
             while True:
-                message = await self.socket.receive_json()
+                message: dict[str, Any] = await self.socket.receive_json()
                 if str(message["type"]).startswith("call."):
                     return message
 
