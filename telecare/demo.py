@@ -111,34 +111,39 @@ async def run_demo(options: DemoOptions, out: TextIO) -> None:
             connect) or the simulation failed.
         telecare.demo_services.DemoServiceError: a service it needs is missing.
     """
-    started = time.monotonic()
     say = _Say(out)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    failure: BaseException | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
-            try:
-                services, simulating = await _start(options, stack, stop, say)
-            except _StopRequestedError:
-                say("Stopping.")
-                return
-            for line in _banner(options, services, time.monotonic() - started):
-                say(line)
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({stopping, simulating}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if simulating.done():
-                failure = simulating.exception()
-            say("Stopping: simulation, home units, hub, then the services it started.")
+            failure = await _run(options, stack, stop, say)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     if failure is not None:
         raise DemoError(f"the simulation failed: {failure!r}") from failure
     say("Stopped.")
+
+
+async def _run(
+    options: DemoOptions, stack: contextlib.AsyncExitStack, stop: asyncio.Event, say: _Say
+) -> BaseException | None:
+    """Start, say so, and run until ``stop``; what made the simulation fail, if it did."""
+    started = time.monotonic()
+    try:
+        services, simulating = await _start(options, stack, stop, say)
+    except _StopRequestedError:
+        say("Stopping what was started.")
+        return None
+    for line in _banner(options, services, time.monotonic() - started):
+        say(line)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({stopping, simulating}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    say("Stopping: simulation, home units, hub, then the services it started.")
+    return simulating.exception() if simulating.done() else None
 
 
 async def _start(
