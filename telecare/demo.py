@@ -207,9 +207,8 @@ async def _check_port(host: str, port: int) -> None:
     try:
         server = await loop.create_server(asyncio.Protocol, host, port)
     except OSError as err:
-        raise DemoError(
-            f"cannot listen on {host}:{port} ({err.strerror}): choose another --port"
-        ) from err
+        # asyncio's message names the address and the reason.
+        raise DemoError(f"{err.strerror}; choose another --port") from err
     server.close()
     await server.wait_closed()
 
