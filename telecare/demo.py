@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import shutil
 import signal
 import tempfile
@@ -58,6 +59,10 @@ READY_CEILING_S = 60.0
 POLL_S = 0.1
 HTTP_SHUTDOWN_S = 5.0
 """At the stop, how long open requests (a console's stream) may take to end."""
+FILES_PER_UNIT = 6
+"""Open files a home unit holds: its broker connection and its outbox's database, write-ahead
+log and shared memory, with room to spare."""
+FILES_BESIDES_UNITS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,7 @@ async def _start(
     options: DemoOptions, stack: contextlib.AsyncExitStack, stop: asyncio.Event, say: _Say
 ) -> tuple[_Services, asyncio.Task[None]]:
     """Start everything, each part's stop put on ``stack``; return the simulation's task."""
+    _allow_open_files(options.homes * FILES_PER_UNIT + FILES_BESIDES_UNITS)
     await _check_port(options.host, options.port)
     workdir = Path(tempfile.mkdtemp(prefix="telecare-demo-"))
     stack.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -199,6 +205,20 @@ def demo_homes(count: int, seed: int) -> list[SimHome]:
         SimHome(f"{HOME_PREFIX}-{n:05d}", person(n, seed), seed, tz=zone)
         for n in range(1, count + 1)
     ]
+
+
+def _allow_open_files(wanted: int) -> None:
+    # A desktop's usual soft limit of 1,024 open files runs out at a couple of hundred units;
+    # the hard limit is usually far higher, and a process may raise its own soft limit to it.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        raise DemoError(
+            f"the home units need about {wanted} open files and this process may open only "
+            f"{hard}: ask for fewer --homes"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 async def _check_port(host: str, port: int) -> None:
