@@ -49,7 +49,7 @@ from hub.api.models import (
 )
 from hub.api.openapi import openapi_document
 from hub.api.registry_routes import add_registry_routes
-from hub.api.stream import FEED, ChangeFeed, stream
+from hub.api.stream import FEED, ChangeFeed, close_streams, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.config import CookieSecure, HubSettings
@@ -83,6 +83,7 @@ def add_api(app: web.Application, settings: HubSettings) -> None:
     app.router.add_post("/api/v1/auth/logout", _logout)
     app.router.add_get("/api/v1/auth/me", _me)
     app[FEED] = ChangeFeed()
+    app.on_shutdown.append(close_streams)
     app.router.add_get("/api/v1/stream", stream)
     add_registry_routes(app)
     add_call_routes(app)
