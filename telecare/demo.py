@@ -58,7 +58,7 @@ READY_CEILING_S = 60.0
 """How long the hub and the home units may take to connect before the demo gives up."""
 POLL_S = 0.1
 HTTP_SHUTDOWN_S = 5.0
-"""At the stop, how long open requests (a console's stream) may take to end."""
+"""At the stop, how long requests still being answered may take (streams close at once)."""
 FILES_PER_UNIT = 6
 """Open files a home unit holds: its broker connection and its outbox's database, write-ahead
 log and shared memory, with room to spare."""
