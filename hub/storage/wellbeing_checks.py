@@ -42,8 +42,6 @@ longest setting is a day): a spell is one alarm however long it lasts."""
 
 _DEFAULTS = WellbeingSettings().model_dump_json()
 # Every home's settings with the defaults under them; saved settings are always whole rules.
-# Each check reads it in a subquery kept apart with OFFSET 0, so that it is worked out once
-# per row and not again for every setting the outer query reads.
 _SETTINGS = "(%(defaults)s::jsonb || coalesce(r.wellbeing, '{}'::jsonb))"
 _ZONE = "coalesce(r.time_zone, %(zone)s)"
 _OPEN = list(OPEN_STATES)
@@ -152,7 +150,7 @@ async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> lis
         "   AND s.value @> '{\"occupied\": true}') AS in_bed"
         " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
         " LEFT JOIN home_baselines b USING (home_id)"
-        " WHERE a.last_activity_at < %(now)s - interval '15 minutes' OFFSET 0) q"
+        " WHERE a.last_activity_at < %(now)s - interval '15 minutes') q"
         f" WHERE (w->'inactivity'->>'enabled')::boolean"
         f" AND last_activity_at < %(now)s - make_interval(mins => {threshold})"
         f" AND {_no_alarm_since(wellbeing.INACTIVITY, 'q.last_activity_at')}"
@@ -196,7 +194,7 @@ async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[u
         f" {_SETTINGS} AS w, b.up_by, {local_now} AS local_now"
         " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
         " LEFT JOIN home_baselines b USING (home_id)"
-        " WHERE a.last_activity_at < %(now)s - interval '1 hour' OFFSET 0) q"
+        " WHERE a.last_activity_at < %(now)s - interval '1 hour') q"
         " WHERE (w->'late_rise'->>'enabled')::boolean"
         "  AND last_activity_at < (local_now::date + (w->'late_rise'->>'morning_starts')::time)"
         "   AT TIME ZONE zone"
@@ -225,7 +223,7 @@ async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[u
     cursor = await conn.execute(
         f"SELECT * FROM (SELECT s.home_id, s.device_id, s.opened_at, {_ZONE} AS zone,"
         f" {_SETTINGS} AS w FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
-        " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day' OFFSET 0) q"
+        " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day') q"
         " WHERE (w->'night_door'->>'enabled')::boolean"
         f" AND {_in_night('q.opened_at')}"
         f" AND {_no_alarm_since(night.NIGHT_DOOR, 'q.opened_at')}",
@@ -255,7 +253,7 @@ async def raise_out_of_bed(conn: AsyncConnection[Any], now: datetime) -> list[uu
         f"SELECT * FROM (SELECT s.home_id, s.ts, {_ZONE} AS zone, {_SETTINGS} AS w"
         " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
         " WHERE s.kind = 'bed' AND s.value @> '{\"occupied\": false}'"
-        " AND s.ts > %(now)s - interval '12 hours' OFFSET 0) q"
+        " AND s.ts > %(now)s - interval '12 hours') q"
         " WHERE (w->'out_of_bed'->>'enabled')::boolean"
         " AND ts <= %(now)s - make_interval(mins => (w->'out_of_bed'->>'minutes')::int)"
         f" AND {_in_night('q.ts')}"
@@ -294,7 +292,7 @@ async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> 
         f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}')"
         f" FROM (SELECT s.home_id, s.device_id, s.value, {_SETTINGS} AS w"
         " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
-        " WHERE s.kind = 'temperature' AND s.ts > %(now)s - interval '2 hours' OFFSET 0) q"
+        " WHERE s.kind = 'temperature' AND s.ts > %(now)s - interval '2 hours') q"
         f" WHERE ({rule}->>'enabled')::boolean"
         f" AND ({celsius} < ({rule}->>'low_celsius')::float"
         f"  OR {celsius} > ({rule}->>'high_celsius')::float)"
@@ -337,7 +335,7 @@ async def raise_silent_devices(conn: AsyncConnection[Any], now: datetime) -> lis
     cursor = await conn.execute(
         "SELECT * FROM (SELECT d.home_id, d.device_id, d.last_seen, {settings} AS w"
         " FROM devices d LEFT JOIN home_rules r USING (home_id)"
-        " WHERE d.last_seen < %(now)s - interval '1 hour' OFFSET 0) q"
+        " WHERE d.last_seen < %(now)s - interval '1 hour') q"
         " WHERE (w->'device_supervision'->>'enabled')::boolean"
         " AND last_seen < %(now)s - make_interval(hours =>"
         "  (w->'device_supervision'->>'hours')::int)"
