@@ -14,9 +14,10 @@ from psycopg_pool import AsyncConnectionPool
 from hub.alarms.timers import check_wellbeing_forever, escalate_forever
 from hub.api.access import POOL
 from hub.api.routes import add_api
-from hub.api.stream import feed_context
+from hub.api.stream import CALL_RELAY, feed_context
+from hub.calls.relay import CallRelay
 from hub.config import HubSettings
-from hub.ingest.consumer import Consumer
+from hub.ingest.consumer import Consumer, NotConnectedError
 from hub.ingest.registry import HomeRegister
 from hub.ingest.router import IngestLanes, Router
 from hub.ingest.writers import BatchPolicy, Writers
@@ -57,8 +58,18 @@ def create_app(settings: HubSettings) -> web.Application:
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
-    add_api(app, settings)
+    relay = CallRelay(
+        pool=lambda: app[POOL], publish=lambda to, body: _consumer(app).publish(to, body)
+    )
+    add_api(app, settings, relay)
     return app
+
+
+def _consumer(app: web.Application) -> Consumer:
+    consumer = app.get(CONSUMER)
+    if consumer is None:
+        raise NotConnectedError("the hub is not reading from the broker yet")
+    return consumer
 
 
 async def _prepare_connection(conn: psycopg.AsyncConnection[object]) -> None:
@@ -111,7 +122,8 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     register = HomeRegister(pool)
     log.info("homes_loaded", homes=await register.load())
     lanes = IngestLanes.with_capacity(settings.queue_capacity_events)
-    consumer = Consumer(settings, Router(register, lanes, metrics).route, metrics)
+    router = Router(register, lanes, metrics, app[CALL_RELAY].from_home)
+    consumer = Consumer(settings, router.route, metrics)
     writers = Writers(pool, consumer.publish, metrics)
     telemetry = BatchPolicy(settings.batch_max_events, settings.batch_max_wait_ms / 1000)
     urgent = BatchPolicy(settings.batch_max_events, 0.0)

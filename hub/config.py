@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 
+from protocol import IceServer
 from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
 
@@ -105,6 +107,26 @@ class HubSettings(CommonSettings):
         default=2, ge=1, le=16, description="Concurrent database writers for telemetry."
     )
     db_pool_size: int = Field(default=6, ge=2, le=100)
+    ice_servers: list[IceServer] = Field(
+        default_factory=list,
+        description=(
+            "STUN/TURN servers the consoles' browsers use for calls, as JSON: "
+            '[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]. '
+            "None needed when consoles and home units reach each other directly."
+        ),
+    )
+    centre_time_zone: str = Field(
+        default="Europe/Rome", description="Where the centre's day starts, for today's figures."
+    )
+
+    @field_validator("centre_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
 
     retention_days: int = Field(
         default=400, ge=1, description="Raw events older than this are dropped (by partition)."

@@ -35,7 +35,7 @@ async def db(database_url: str) -> AsyncIterator[Conn]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await migrate.migrate(conn)
         await homes.register(conn, ["home-1"], "ats-1")
-        await events.prepare(conn)  # type: ignore[arg-type]
+        await events.prepare(conn)
         yield conn
 
 
@@ -60,7 +60,7 @@ async def store(conn: Conn, device: str, kind: str, value: dict[str, Any], at: d
             ],
         }
     )
-    await events.store(conn, list(events.rows_of(batch, at)))  # type: ignore[arg-type]
+    await events.store(conn, list(events.rows_of(batch, at)))
 
 
 async def kinds(conn: Conn) -> list[tuple[str, dict[str, str]]]:

@@ -356,3 +356,50 @@ class Deleted(BaseModel):
     """What a DELETE removed."""
 
     deleted: str
+
+
+class QueueCounts(BaseModel):
+    """Open alarms by state, and well-being calls due now."""
+
+    raised: int
+    claimed: int
+    in_progress: int
+    calls_due: int
+
+
+class OperatorOut(BaseModel):
+    """An operator or supervisor and what they hold now."""
+
+    username: str
+    role: str
+    signed_in: bool
+    alarms: list[UUID]
+    calls: list[UUID]
+
+
+class AnswerTimesOut(BaseModel):
+    """Today's alarms against the monitoring standard (answered = claimed by an operator)."""
+
+    alarms: int = Field(description="Alarms judged against the 60 s target so far today.")
+    within_60s: int
+    within_180s: int
+    judged_180s: int
+    share_60s: float | None
+    share_180s: float | None
+    goal_60s: float
+    goal_180s: float
+
+
+class StatsToday(BaseModel):
+    """A supervisor's figures (``GET /api/v1/stats/today``)."""
+
+    since: datetime
+    queue: QueueCounts
+    operators: list[OperatorOut]
+    answered: AnswerTimesOut
+
+
+class WebRtcConfig(BaseModel):
+    """What a console's browser needs for calls (``GET /api/v1/webrtc``)."""
+
+    ice_servers: list[dict[str, Any]]

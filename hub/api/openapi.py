@@ -32,6 +32,8 @@ from hub.api.models import (
     ResolveRequest,
     ResponderRequest,
     RulesIn,
+    StatsToday,
+    WebRtcConfig,
 )
 from telecare import __version__
 
@@ -173,6 +175,8 @@ def openapi_document() -> dict[str, Any]:
         CallPage,
         CallOutcomeRequest,
         Deleted,
+        StatsToday,
+        WebRtcConfig,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -276,6 +280,18 @@ def openapi_document() -> dict[str, Any]:
                     CallSchedulesIn,
                     CallSchedulesIn,
                     parameters=_HOME_ID,
+                )
+            },
+            "/api/v1/stats/today": {
+                "get": _operation(
+                    "Queue, operators and today's answer times (supervisor, admin)",
+                    StatsToday,
+                    errors=("401", "403"),
+                )
+            },
+            "/api/v1/webrtc": {
+                "get": _operation(
+                    "STUN/TURN servers for the console's calls", WebRtcConfig, errors=("401",)
                 )
             },
             "/api/v1/calls": {

@@ -50,7 +50,8 @@ from hub.api.models import (
 )
 from hub.api.openapi import openapi_document
 from hub.api.registry_routes import add_registry_routes
-from hub.api.stream import FEED, ChangeFeed, stream
+from hub.api.stats_routes import add_stats_routes
+from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.config import CookieSecure, HubSettings
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from hub.auth.users import User
+    from hub.calls.relay import CallRelay
 
     Conn: TypeAlias = psycopg.AsyncConnection[Any]
 
@@ -70,10 +72,11 @@ log = structlog.get_logger(__name__)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 COOKIE_SECURE = web.AppKey("cookie_secure", CookieSecure)
 PAGE_MAX = 200
+SEARCH_MAX = 64
 M = TypeVar("M", bound=BaseModel)
 
 
-def add_api(app: web.Application, settings: HubSettings) -> None:
+def add_api(app: web.Application, settings: HubSettings, relay: CallRelay) -> None:
     """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
     app[THROTTLE] = LoginThrottle()
     app[ORIGIN] = ClientOrigin(settings.trusted_proxy)
@@ -83,10 +86,12 @@ def add_api(app: web.Application, settings: HubSettings) -> None:
     app.router.add_post("/api/v1/auth/login", _login)
     app.router.add_post("/api/v1/auth/logout", _logout)
     app.router.add_get("/api/v1/auth/me", _me)
-    app[FEED] = ChangeFeed()
+    app[CALL_RELAY] = relay
+    app[FEED] = ChangeFeed(relay.on_signal)
     app.router.add_get("/api/v1/stream", stream)
     add_registry_routes(app)
     add_call_routes(app)
+    add_stats_routes(app, settings)
     app.router.add_get("/api/v1/alarms", _list_alarms)
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
@@ -229,6 +234,7 @@ async def _list_alarms(request: web.Request) -> web.Response:
             limit=limit,
             before=before,
             before_id=before_id,
+            search=_query_search(request),
         )
         await audit.record(
             conn,
@@ -247,6 +253,15 @@ async def _list_alarms(request: web.Request) -> web.Response:
         next_before_id=rows[-1].alarm_id if len(rows) == limit else None,
     )
     return json_response(page)
+
+
+def _query_search(request: web.Request) -> str | None:
+    text = request.query.get("q", "").strip()
+    if len(text) > SEARCH_MAX:
+        raise ApiError(
+            422, "bad query", [FieldProblem(field="q", message=f"at most {SEARCH_MAX} characters")]
+        )
+    return text or None
 
 
 def _alarm_id(request: web.Request) -> uuid.UUID:

@@ -16,19 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import structlog
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from hub.api.access import POOL, authenticate, still_allowed
+from hub.calls.relay import CallRelay
 from hub.storage import audit
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from hub.auth.users import User
 
 log = structlog.get_logger(__name__)
 
 CHANNELS = {"telecare_alarms": "alarm", "telecare_presence": "presence", "telecare_calls": "call"}
+CALL_SIGNALS = "telecare_call_signals"
+"""A home's call signalling stored by another replica (see :mod:`hub.calls.relay`)."""
 QUEUE_PER_CONSOLE = 1000
 KEEPALIVE = {
     "keepalives": 1,
@@ -47,9 +50,10 @@ OVERFLOW: dict[str, Any] = {"type": "overflow"}
 class ChangeFeed:
     """Fans the database's change notifications out to the connected consoles."""
 
-    def __init__(self) -> None:
-        """No console yet."""
+    def __init__(self, on_call_signal: Callable[[dict[str, Any]], None]) -> None:
+        """No console yet; ``on_call_signal`` hears of relayed call signalling."""
         self._consoles: dict[asyncio.Queue[dict[str, Any]], User] = {}
+        self._on_call_signal = on_call_signal
 
     def subscribe(self, user: User) -> asyncio.Queue[dict[str, Any]]:
         """A queue of the changes ``user`` may see."""
@@ -100,19 +104,24 @@ class ChangeFeed:
                     keepalives_interval=10,
                     keepalives_count=3,
                 ) as conn:
-                    for channel in CHANNELS:
+                    for channel in [*CHANNELS, CALL_SIGNALS]:
                         await conn.execute(f"LISTEN {channel}")
                     if not first:
                         self.broadcast({"type": "resync"})
                     first = False
                     async for notice in conn.notifies():
-                        self.publish(CHANNELS[notice.channel], json.loads(notice.payload))
+                        change = json.loads(notice.payload)
+                        if notice.channel == CALL_SIGNALS:
+                            self._on_call_signal(change)
+                        else:
+                            self.publish(CHANNELS[notice.channel], change)
             except psycopg.Error as err:
                 log.warning("stream_listen_failed", error=str(err))
             await asyncio.sleep(RELISTEN_S)
 
 
 FEED = web.AppKey("change_feed", ChangeFeed)
+CALL_RELAY = web.AppKey("call_relay", CallRelay)
 
 
 async def stream(request: web.Request) -> web.WebSocketResponse:
@@ -132,10 +141,14 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
         await audit.record(conn, user.username, "stream.open", "stream")
     sender = asyncio.create_task(_send(socket, queue))
     guard = asyncio.create_task(_close_when_signed_out(request, socket))
+    relay = request.app[CALL_RELAY]
     try:
-        async for _message in socket:
-            pass  # consoles only listen; anything they send is ignored
+        async for message in socket:
+            # Consoles send only call signalling; anything else is refused and ignored.
+            if message.type == WSMsgType.TEXT:
+                await relay.from_console(user, queue, message.data)
     finally:
+        await relay.console_gone(queue)
         feed.unsubscribe(queue)
         for task in (sender, guard):
             task.cancel()
@@ -163,8 +176,11 @@ async def _send(socket: web.WebSocketResponse, queue: asyncio.Queue[dict[str, An
 
 async def feed_context(app: web.Application, database_url: str) -> AsyncIterator[None]:
     """Run the feed's listener for the life of the app."""
-    task = asyncio.create_task(app[FEED].listen_forever(database_url))
+    tasks = [
+        asyncio.create_task(app[FEED].listen_forever(database_url)),
+        asyncio.create_task(app[CALL_RELAY].run_timers()),
+    ]
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -11,10 +11,20 @@ import structlog
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.lanes import Lane, LanesClosedError
 from hub.storage.dead_letters import DeadLetter
-from protocol import Direction, EventBatch, Heartbeat, ProtocolError, Status, decode_topic
+from protocol import (
+    CallAnswer,
+    Direction,
+    EventBatch,
+    Hangup,
+    Heartbeat,
+    IceCandidate,
+    ProtocolError,
+    Status,
+    decode_topic,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from hub.ingest.registry import HomeRegister
     from hub.metrics import HubMetrics
@@ -50,11 +60,18 @@ class IngestLanes:
 class Router:
     """Decodes each message once and hands it to the writer that stores it."""
 
-    def __init__(self, register: HomeRegister, lanes: IngestLanes, metrics: HubMetrics) -> None:
-        """Route into ``lanes``, taking only registered homes."""
+    def __init__(
+        self,
+        register: HomeRegister,
+        lanes: IngestLanes,
+        metrics: HubMetrics,
+        on_call: Callable[[CallAnswer | IceCandidate | Hangup], Awaitable[None]],
+    ) -> None:
+        """Route into ``lanes``, taking only registered homes; call signalling to ``on_call``."""
         self._register = register
         self._lanes = lanes
         self._metrics = metrics
+        self._on_call = on_call
 
     async def route(self, topic: str, payload: bytes, settle: Callable[[], None]) -> None:
         """Decode, check and queue one message; ``settle`` acknowledges it once it is safe.
@@ -100,10 +117,9 @@ class Router:
             await (self._lanes.urgent if item.urgent else self._lanes.normal).put(item)
         elif isinstance(message, Heartbeat | Status):
             await self._lanes.presence.put(PresenceIn(message, received_at, settle))
-        else:
-            # Call signalling from the home: handled from the console issue on; until then it
-            # is counted above and logged here, not stored.
-            log.info("call_signal_not_handled", home_id=home_id, kind=type(message).__name__)
+        elif isinstance(message, CallAnswer | IceCandidate | Hangup):
+            # Nothing to store: a call's signalling matters only while the call lasts.
+            await self._on_call(message)
             settle()
 
     async def _reject(self, letter: DeadLetter, settle: Callable[[], None]) -> None:

@@ -361,17 +361,27 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
     limit: int,
     before: datetime | None,
     before_id: uuid.UUID | None = None,
+    search: str | None = None,
 ) -> list[AlarmRow]:
     """Alarms newest first, in ``districts`` (all when None), in ``states``.
+
+    ``search`` keeps the alarms whose home id or a resident's name contains it (any case).
 
     Paged by (``before``, ``before_id``), the last row of the previous page: alarms raised in
     the same instant (one timer tick raises many) are neither skipped nor repeated.
     """
+    # The words searched for are matched literally: LIKE's wildcards in them are escaped.
+    pattern = None
+    if search is not None:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
     cursor = await conn.execute(
         f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
         " WHERE (%s::text[] IS NULL OR h.district = ANY(%s::text[]))"
         " AND a.state = ANY(%s) AND (%s::text IS NULL OR a.home_id = %s)"
         " AND (%s::timestamptz IS NULL OR (a.raised_at, a.alarm_id) < (%s, %s::uuid))"
+        " AND (%s::text IS NULL OR a.home_id ILIKE %s OR EXISTS (SELECT 1 FROM residents r"
+        "  WHERE r.home_id = a.home_id AND r.full_name ILIKE %s))"
         " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %s",
         (
             None if districts is None else list(districts),
@@ -382,6 +392,9 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
             before,
             before,
             before_id or uuid.UUID(int=2**128 - 1),
+            search,
+            pattern,
+            pattern,
             limit,
         ),
     )

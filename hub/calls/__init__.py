@@ -1,0 +1,1 @@
+"""Voice calls between operator consoles and the homes' speakerphones, relayed by the hub."""
