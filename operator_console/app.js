@@ -51,6 +51,7 @@ const ctx = {
   focusQueue: () => queue.focusCurrent(),
   startCall: (homeId, alarmId) => calls.start(homeId, alarmId),
   sendSignal: (message) => stream.send(message),
+  inCall: () => calls.call !== null,
   ensureHome,
 };
 
@@ -469,7 +470,8 @@ function renderConnection(value) {
   const element = $("connection");
   element.textContent = t(`connection.${connection}`);
   element.dataset.state = connection;
-  if (connection === "reconnecting" && state.me) {
+  if (value === "reconnecting" && state.me) {
+    calls.connectionLost();
     // Closed because the session ended? Then a request says 401 and signs out.
     get("/api/v1/auth/me").catch(() => {});
   }

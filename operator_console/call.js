@@ -55,6 +55,7 @@ export class CallPanel {
     this.call = call;
     this.last = null;
     this.render();
+    this.ctx.detail.refreshActions();
     this.parts.hangUp.focus();
     await call.start();
   }
@@ -67,12 +68,23 @@ export class CallPanel {
     if (this.call) this.call.hangUp(reason);
   }
 
+  /** The stream closed: the hub hangs up a closed socket's calls, so this one is over. */
+  connectionLost() {
+    if (this.call) this.call.end("connection", "", { tell: false });
+  }
+
   changed(call) {
     if (call.state === "ended" && this.call === call) {
       this.call = null;
       this.last = call;
+      if (call.alarmId && call.callId) this.ctx.detail.awaitStep(call.alarmId, "call_ended");
+    }
+    if (call.alarmId && call.callId && !call.placedShown) {
+      call.placedShown = true;
+      this.ctx.detail.awaitStep(call.alarmId, "call_started");
     }
     this.refresh();
+    this.ctx.detail.refreshActions();
   }
 
   render(note = "") {

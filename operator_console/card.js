@@ -92,7 +92,7 @@ export class Card {
     if (this.callButton) {
       const wanted = this.options.callHome?.() ?? true;
       this.callButton.hidden = !wanted;
-      this.callButton.disabled = !this.ctx.actsOnAlarms();
+      this.callButton.disabled = !this.ctx.actsOnAlarms() || this.ctx.inCall();
     }
     const allowed = this.options.canRecordContact?.() ?? false;
     for (const button of this.contactButtons) button.hidden = !allowed;
@@ -120,7 +120,11 @@ export class Card {
     this.presence.className = `presence ${seen.online ? "online" : "offline"}`;
     this.presence.dataset.online = String(seen.online);
     const parts = [seen.online ? t("card.online") : t("card.offline"), t("card.since", { when: formatWhen(seen.last_seen) })];
-    if (seen.power) parts.push(t("card.power", { power: seen.power }));
+    if (seen.power) {
+      const key = `card.power.${seen.power}`;
+      const power = t(key);
+      parts.push(t("card.power", { power: power === key ? seen.power : power }));
+    }
     this.presence.textContent = parts.join(" · ");
   }
 

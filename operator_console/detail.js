@@ -119,6 +119,22 @@ export class Detail {
     }
   }
 
+  /**
+   * The hub writes a call's start and end on the alarm's timeline just after telling the
+   * console, and no alarm change follows: look again until the step is there (a few tries).
+   */
+  async awaitStep(alarmId, action) {
+    const count = () => (this.timeline ?? []).filter((step) => step.action === action).length;
+    if (this.kind !== "alarm" || this.alarm.alarm_id !== alarmId) return;
+    const before = count();
+    for (let attempt = 0; attempt < 8; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+      if (this.kind !== "alarm" || this.alarm.alarm_id !== alarmId) return;
+      await this.refreshTimeline();
+      if (count() > before) return;
+    }
+  }
+
   cardOptions() {
     return {
       onRecordContact: (contact) => this.prefillResponder(contact),
@@ -327,7 +343,7 @@ export class Detail {
     p.start.hidden = !open;
     p.release.disabled = !(acts && holder && a.state === "claimed");
     p.release.hidden = !open;
-    p.call.disabled = !(acts && open && holder && a.state !== "raised");
+    p.call.disabled = !(acts && open && holder && a.state !== "raised") || this.ctx.inCall();
     p.call.hidden = !open;
     const canResolve = acts && holder && (a.state === "claimed" || a.state === "in_progress");
     p.resolveForm.hidden = !open;
@@ -493,7 +509,7 @@ export class Detail {
     p.home.textContent = `${t("panel.home", { home: task.home_id })}${names.length ? ` · ${names.join(", ")}` : ""}`;
     p.claim.disabled = !(acts && task.state === "open" && due && !task.claimed_by);
     p.release.disabled = !(acts && task.state === "claimed" && holder);
-    p.call.disabled = !acts;
+    p.call.disabled = !acts || this.ctx.inCall();
     const canRecord = acts && task.state === "claimed" && holder;
     for (const control of [...p.choices, p.notes, p.record]) control.disabled = !canRecord;
     replace(
@@ -527,6 +543,12 @@ export class Detail {
       this.ctx.reloadCalls();
       return false;
     }
+  }
+
+  /** Buttons again (a call began or ended). */
+  refreshActions() {
+    if (this.kind === "alarm") this.refreshAlarm();
+    else if (this.kind === "call") this.refreshTask();
   }
 
   // --- the home's presence, from the stream ----------------------------------------------------
@@ -571,8 +593,13 @@ export function timelineItem(step) {
   if ((action === "raised" || action === "joined") && d.device_id) {
     extra.push(t("timeline.device", { device: d.device_id }));
   }
-  if (action === "call_ended" && d.reason) {
-    extra.push(t(`call.reason.${d.reason}`));
+  if (action === "call_ended") {
+    if (d.reason) extra.push(t(`call.reason.${d.reason}`));
+    extra.push(
+      d.answered === "true"
+        ? t("timeline.talked", { duration: formatElapsed(Number(d.duration_s ?? 0)) })
+        : t("timeline.not_answered"),
+    );
   }
   if (!known.includes(action) && Object.keys(d).length) {
     extra.push(Object.entries(d).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", "));

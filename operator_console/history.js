@@ -1,5 +1,6 @@
-// History: resolved and cancelled alarms, newest first, searched by home id, a page at a
-// time (next_before / next_before_id). Opening one shows its timeline and card on the right.
+// History: resolved and cancelled alarms, newest first, searched by home id or resident's name
+// (the API's q=), a page at a time (next_before / next_before_id). Opening one shows its
+// timeline and card on the right.
 
 import { describeError, get } from "./api.js";
 import { field, h, replace } from "./dom.js";
@@ -14,13 +15,13 @@ export class History {
     this.root = document.getElementById("view-history");
     this.items = [];
     this.next = null;
-    this.homeId = "";
+    this.search = "";
     this.loaded = false;
     this.build();
   }
 
   build() {
-    this.homeInput = h("input", { type: "search", name: "home_id", autocomplete: "off", value: this.homeId });
+    this.searchInput = h("input", { type: "search", name: "q", autocomplete: "off", maxlength: "64", value: this.search });
     this.list = h("tbody", { id: "history-rows" });
     this.more = h("button", { type: "button", hidden: true, onclick: () => this.load(false) }, t("history.more"));
     this.message = h("p", { class: "empty", role: "status" });
@@ -35,19 +36,19 @@ export class History {
           "aria-labelledby": "history-title",
           onsubmit: (event) => {
             event.preventDefault();
-            this.homeId = this.homeInput.value.trim();
+            this.search = this.searchInput.value.trim();
             this.load(true);
           },
         },
-        field(t("history.home"), this.homeInput),
+        field(t("history.search_label"), this.searchInput),
         h("button", { type: "submit", class: "primary" }, t("history.search")),
         h(
           "button",
           {
             type: "button",
             onclick: () => {
-              this.homeInput.value = "";
-              this.homeId = "";
+              this.searchInput.value = "";
+              this.search = "";
               this.load(true);
             },
           },
@@ -80,7 +81,7 @@ export class History {
     this.items = [];
     this.next = null;
     this.loaded = false;
-    this.homeId = "";
+    this.search = "";
     this.build();
   }
 
@@ -94,7 +95,7 @@ export class History {
 
   async load(fresh) {
     let query = `/api/v1/alarms?state=${CLOSED}&limit=${PAGE}`;
-    if (this.homeId) query += `&home_id=${encodeURIComponent(this.homeId)}`;
+    if (this.search) query += `&q=${encodeURIComponent(this.search)}`;
     if (!fresh && this.next) {
       query += `&before=${encodeURIComponent(this.next.before)}&before_id=${this.next.before_id}`;
     }
@@ -113,10 +114,17 @@ export class History {
   /** An alarm closed while the history is shown goes to its top (when it matches). */
   alarmChanged(alarm) {
     if (!this.loaded || !["resolved", "cancelled"].includes(alarm.state)) return;
-    if (this.homeId && alarm.home_id !== this.homeId) return;
+    if (this.search && !this.matches(alarm)) return;
     if (this.items.some((item) => item.alarm_id === alarm.alarm_id)) return;
     this.items = [alarm, ...this.items];
     this.renderRows();
+  }
+
+  /** What the hub's q= keeps: the home id or a resident's name containing the words. */
+  matches(alarm) {
+    const wanted = this.search.toLowerCase();
+    const names = this.ctx.homeNames(alarm.home_id);
+    return [alarm.home_id, ...names].some((text) => text.toLowerCase().includes(wanted));
   }
 
   renderRows() {

@@ -99,7 +99,7 @@ export class Supervisor {
           "div",
           { class: "targets" },
           this.target(60, s.answered?.within_60s, s.answered?.share_60s, s.answered?.goal_60s ?? 0.975, s.answered?.alarms),
-          this.target(180, s.answered?.within_180s, s.answered?.share_180s, s.answered?.goal_180s ?? 0.99, s.answered?.alarms),
+          this.target(180, s.answered?.within_180s, s.answered?.share_180s, s.answered?.goal_180s ?? 0.99, s.answered?.judged_180s ?? s.answered?.alarms),
         ),
       ),
       h(
@@ -123,7 +123,7 @@ export class Supervisor {
                   h(
                     "tr",
                     { dataset: { operator: operator.username } },
-                    h("th", { scope: "row" }, operator.username),
+                    h("th", { scope: "row" }, operator.username, operator.role ? h("span", { class: "role" }, ` · ${t(`role.${operator.role}`)}`) : null),
                     h("td", {}, operator.signed_in ? t("common.yes") : t("common.no")),
                     h(
                       "td",
