@@ -7,6 +7,7 @@ loading the console from the hub.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,12 @@ import pytest
 from browsing import DISTRICT, Centre, Opened
 from consoles import PASSWORD, Console
 from homes import Fleet
+from queries import eventually
 
+from gateway.audio import tone_microphone
+from gateway.config import GatewaySettings
+from gateway.outbox import Outbox
+from gateway.unit import HomeUnit
 from hub.auth.users import Role, add_user
 from hub.storage import homes, migrate
 
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, Request, WebSocket
 
     from telecare.mqtt import MqttOptions
+    from telecare.services import Broker
 
 STAFF = [
     ("anna", Role.OPERATOR),
@@ -134,3 +141,27 @@ async def open_console(
         problems += record.problems
         await record.context.close()
     assert problems == []
+
+
+@pytest.fixture
+async def home_unit(centre: Centre, mqtt_broker: Broker, tmp_path: Path) -> AsyncIterator[HomeUnit]:
+    """The centre's first home's real unit, connected; its speakerphone plays a 1 kHz tone."""
+    settings = GatewaySettings(
+        mqtt_url=mqtt_broker.url, home_id=centre.home, outbox_path=tmp_path / "outbox.sqlite3"
+    )
+    unit = HomeUnit(
+        settings,
+        Outbox(settings.outbox_path, centre.home),
+        microphone=tone_microphone(1000.0, 0.25),
+    )
+    task = asyncio.create_task(unit.run())
+    try:
+
+        async def connected() -> bool:
+            return unit.state.connected
+
+        await eventually(connected, "the home unit to connect")
+        yield unit
+    finally:
+        await unit.stop()
+        await asyncio.wait_for(task, 30)
