@@ -444,6 +444,7 @@ async function explainClaimRefusal(err, id) {
 function showView(view) {
   if (view === "supervisor" && !ctx.isBoss()) view = "queue";
   state.view = view;
+  document.querySelector(".layout").dataset.view = view;
   for (const name of ["queue", "history", "supervisor"]) {
     $(`view-${name}`).hidden = name !== view;
     const button = $(`nav-${name}`);

@@ -314,7 +314,7 @@ export const en = {
       .filter(Boolean)
       .join(", ") || "nothing",
   "supervisor.answers": "Today's answer times against the standard",
-  "supervisor.answered": "Alarms claimed today",
+  "supervisor.answered": "Today's alarms counted so far",
   "supervisor.within": "Within {seconds} s",
   "supervisor.share": (p) => `${p.share} (${p.n} of ${p.total}); goal ${p.goal}`,
   "supervisor.met": "goal met",

@@ -314,7 +314,7 @@ export const it = {
       .filter(Boolean)
       .join(", ") || "niente",
   "supervisor.answers": "Risposte di oggi rispetto allo standard",
-  "supervisor.answered": "Allarmi presi in carico oggi",
+  "supervisor.answered": "Allarmi di oggi contati finora",
   "supervisor.within": "Entro {seconds} s",
   "supervisor.share": (p) => `${p.share} (${p.n} su ${p.total}); obiettivo ${p.goal}`,
   "supervisor.met": "obiettivo raggiunto",
