@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,5 +81,6 @@ async def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
 
 
 def alarm_row(page: Page, home_id: str) -> Locator:
-    """The queue's row of ``home_id``'s alarm."""
-    return page.locator("#queue [role=option]", has_text=home_id)
+    """The queue's row of ``home_id``'s alarm (not of a home whose id merely starts the same)."""
+    where = page.locator(".where", has_text=re.compile(rf"^{re.escape(home_id)}( ·|$)"))
+    return page.locator("#queue [role=option]", has=where)
