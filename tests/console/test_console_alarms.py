@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browsing import alarm_row, sign_in
+from consoles import Console
 from playwright.async_api import expect
 
 from protocol import EventKind
@@ -175,3 +176,55 @@ async def test_the_queue_is_ordered_by_priority_and_worked_from_the_keyboard(
     await expect(rows.nth(1)).to_contain_text("Con te")
     await expect(page.locator("body")).to_have_attribute("data-alert-sound", "off")
     await page.screenshot(path=artifacts / "keyboard.png")
+
+
+async def test_the_history_is_searched_by_resident_or_home_and_paged(
+    centre: Centre, open_console: Callable[..., Awaitable[Opened]], artifacts: Path
+) -> None:
+    """Closed alarms newest first; a resident's name or a home id narrows them; more on demand.
+
+    An opened one shows its timeline and card, and offers a call to the home without an alarm.
+    """
+    anna = Console(centre.url)
+    try:
+        assert await anna.login("anna") == 200
+        for home in (centre.home, centre.other_home) * 13:
+            await centre.press(home)
+            status, found = await anna.get(f"/api/v1/alarms?state=open&home_id={home}")
+            assert status == 200
+            (alarm,) = found["items"]
+            path = f"/api/v1/alarms/{alarm['alarm_id']}"
+            assert (await anna.post(f"{path}/claim", {}))[0] == 200
+            assert (await anna.post(f"{path}/resolve", {"outcome": "false_alarm"}))[0] == 200
+    finally:
+        await anna.close()
+    page = (await open_console()).page
+    await sign_in(page, "bruno")
+    await page.get_by_role("button", name="Storico").click()
+    rows = page.locator("#history-rows tr")
+    await expect(rows).to_have_count(25)
+    await page.get_by_role("button", name="Mostra altri").click()
+    await expect(rows).to_have_count(26)
+    await expect(page.get_by_role("button", name="Mostra altri")).to_be_hidden()
+
+    await page.get_by_label("Casa o nome dell'assistito").fill("bianchi")
+    await page.get_by_role("button", name="Cerca").click()
+    await expect(rows).to_have_count(13)
+    for text in await rows.all_inner_texts():
+        assert centre.other_home in text
+        assert "Falso allarme" in text
+    await page.get_by_label("Casa o nome dell'assistito").fill(centre.home)
+    await page.get_by_role("button", name="Cerca").click()
+    await expect(rows).to_have_count(25)
+    await page.get_by_role("button", name="Azzera").click()
+    await expect(rows).to_have_count(25)
+
+    await rows.first.get_by_role("button").click()
+    detail = page.locator("#detail")
+    await expect(detail.locator("#detail-title")).to_be_focused()
+    await expect(detail.locator(".panel-head .state")).to_have_text("Risolto · Falso allarme")
+    await expect(detail.locator("#alarm-timeline li")).to_have_count(3)
+    await expect(
+        detail.locator(".card").get_by_role("button", name="Chiama la casa")
+    ).to_be_enabled()
+    await page.screenshot(path=artifacts / "history.png", full_page=True)
