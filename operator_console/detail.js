@@ -161,7 +161,7 @@ export class Detail {
     parts.resolveForm = this.resolveForm(parts);
     parts.noteForm = this.noteForm(parts);
     parts.responderForm = this.responderForm(parts);
-    parts.timeline = h("ol", { class: "timeline", id: "alarm-timeline", "aria-live": "polite" });
+    parts.timeline = h("ol", { class: "timeline", id: "alarm-timeline" });
     parts.card = h("section", { class: "card", "aria-labelledby": "card-title" });
     this.parts = parts;
     replace(

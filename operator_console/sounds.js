@@ -25,7 +25,11 @@ export class Alerter {
   /** Make or wake the audio context; call from a click or key press (browsers insist). */
   unlock() {
     try {
-      if (this.context === null) this.context = new AudioContext();
+      if (this.context === null) {
+        this.context = new AudioContext();
+        // Browsers may start it suspended and let it run a moment later: say so when it does.
+        this.context.addEventListener("statechange", () => this.changed());
+      }
       if (this.context.state === "suspended") {
         this.context.resume().then(() => this.changed(), () => {});
       }
