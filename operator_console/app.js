@@ -176,15 +176,17 @@ async function signOut() {
 }
 
 function signedOut(message) {
+  calls.hangUp("operator"); // while the stream can still carry the hang-up
   stream.stop();
   alerter.stop();
-  calls.hangUp("operator");
   supervisor.stop();
   state.me = null;
   state.alarms.clear();
   state.calls.clear();
   state.homes.clear();
   state.waiting.clear();
+  asked.clear();
+  buffered = [];
   state.selected = null;
   setCsrf("");
   detail.clear();
@@ -209,16 +211,18 @@ async function reloadLists() {
       reloadAgain = false;
       try {
         const [open, tasks] = await Promise.all([openAlarms(), get("/api/v1/calls?state=open")]);
+        if (!state.me) break; // signed out meanwhile
         state.alarms = new Map(open.map((alarm) => [alarm.alarm_id, alarm]));
         state.calls = new Map(tasks.items.map((task) => [task.task_id, task]));
-        const missed = buffered;
-        buffered = [];
-        for (const message of missed) receive(message);
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 401)) announce(describeError(err), { error: true });
       }
     } while (reloadAgain);
     reloading = null;
+    // What the stream brought meanwhile, in order, over the snapshot: nothing newer is lost.
+    const missed = buffered;
+    buffered = [];
+    if (state.me) for (const message of missed) dispatch(message);
     listsChanged();
     const selected = state.selected;
     if (selected?.type === "alarm" && state.alarms.has(selected.id)) {
@@ -275,6 +279,10 @@ function receive(message) {
     buffered.push(message);
     return;
   }
+  dispatch(message);
+}
+
+function dispatch(message) {
   switch (message.type) {
     case "alarm":
       applyAlarm(message.alarm);
