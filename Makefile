@@ -1,12 +1,12 @@
-# Set-up and checks. Each target installs what it needs into .venv, so a fresh machine with only
-# Python can run `make test`.
+# Set-up, checks and the demo. Each target installs what it needs into .venv, so a fresh machine
+# with only Python can run `make demo` and `make test`.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ASYNCAPI_CHECK := tests/asyncapi
 
-.PHONY: install check test lint format lock clean chromium
+.PHONY: install demo check test lint format lock clean chromium
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,11 @@ $(ASYNCAPI_CHECK)/node_modules/.installed: $(ASYNCAPI_CHECK)/package.json $(ASYN
 	else \
 		echo "npm not found: the AsyncAPI parser test will be skipped"; \
 	fi
+
+# The whole system on this machine until Ctrl-C (docs/demo.md); options in DEMO_ARGS, e.g.
+# make demo DEMO_ARGS="--homes 10 --speed 60".
+demo: install
+	$(BIN)/telecare demo $(DEMO_ARGS)
 
 check: install
 	$(BIN)/ruff check .

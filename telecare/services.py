@@ -112,6 +112,9 @@ class Broker:
     acl_file: Path | None = None
     """Mosquitto only: enforce this ACL and the users of ``password_file``."""
     password_file: Path | None = None
+    own_session: bool = False
+    """Run it in a session of its own: a Ctrl-C at the terminal then reaches only the program
+    that started it, which stops it after its clients (``telecare demo``)."""
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -145,7 +148,11 @@ class Broker:
             command = self._mosquitto() if self.kind == "mosquitto" else self._amqtt()
             with log.open("ab") as out:
                 self._process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
-                    command, stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.workdir,
+                    start_new_session=self.own_session,
                 )
             try:
                 wait_for_listener(self.port, self._process, log)

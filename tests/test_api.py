@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import psycopg
 import pytest
+from aiohttp import web
 from consoles import PASSWORD, Console
+from fix_hub import hub_settings_for, wait_ready
 from queries import rows
 
 from hub.alarms.rules import trigger_for
+from hub.app import create_app
 from hub.auth.users import Role, add_user, create_token
 from hub.storage import alarms, homes, migrate
 from protocol import Event, EventKind
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from fix_hub import RunningHub
+
+    from telecare.services import Broker
 
 pytestmark = pytest.mark.mqtt5  # the hub speaks MQTT 5 only
 
@@ -250,6 +255,36 @@ async def test_the_stream_brings_changes_made_through_another_replica_to_each_di
     finally:
         for console in (anna_here, anna_there, carla):
             await console.close()
+
+
+async def test_a_stopping_hub_closes_the_consoles_streams_as_going_away(
+    mqtt_broker: Broker, database_url: str
+) -> None:
+    """At the stop an open stream is closed as going away (1001), not held until cut."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await add_user(conn, "anna", PASSWORD, Role.OPERATOR, ["ats-nord"])
+    settings = hub_settings_for(mqtt_broker, database_url)
+    # The default shutdown timeout (a minute): a socket left open would hold the stop that long.
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
+    stopping: asyncio.Task[None] | None = None
+    console = Console(f"http://127.0.0.1:{settings.http_port}")
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        await wait_ready(console.base)
+        assert await console.login("anna") == 200
+        async with console.http.ws_connect(f"{console.base}/api/v1/stream") as feed:
+            stopping = asyncio.create_task(runner.cleanup())
+            async with asyncio.timeout(30):
+                closing = await feed.receive()
+            assert closing.type is aiohttp.WSMsgType.CLOSE
+            assert closing.data == aiohttp.WSCloseCode.GOING_AWAY
+        await stopping
+    finally:
+        await console.close()
+        if stopping is None:
+            await runner.cleanup()
 
 
 @pytest.mark.usefixtures("centre")

@@ -192,7 +192,10 @@ async def test_out_of_bed_at_night_and_not_back_raises_once(db: Conn) -> None:
 
 
 async def test_a_room_cold_for_an_hour_raises_one_alarm(db: Conn) -> None:
-    """Readings every 30 min at 14.5 °C from 10:00: an alarm at 11:00 naming the thermometer."""
+    """Readings every 30 min at 14.5 °C from 10:00: an alarm at 11:00 naming the thermometer.
+
+    Closed by an operator, it is not raised again while the same cold spell lasts.
+    """
     await store(db, "thermo-living", "temperature", {"celsius": 19.5}, rome(9, 30))
     for minute in (0, 30, 60):
         at = rome(10) + timedelta(minutes=minute)
@@ -202,6 +205,10 @@ async def test_a_room_cold_for_an_hour_raises_one_alarm(db: Conn) -> None:
     (raised,) = await wellbeing_checks.raise_room_temperatures(db, rome(11))
     await close(db, raised, rome(11, 5))
     assert await wellbeing_checks.raise_room_temperatures(db, rome(11, 10)) == []
+    for minute in range(30, 240, 30):  # still cold for three more hours: the same spell
+        at = rome(11) + timedelta(minutes=minute)
+        await store(db, "thermo-living", "temperature", {"celsius": 14.5}, at)
+        assert await wellbeing_checks.raise_room_temperatures(db, at) == []
     assert await kinds(db) == [
         (
             "room_temperature",

@@ -51,7 +51,7 @@ from hub.api.models import (
 from hub.api.openapi import openapi_document
 from hub.api.registry_routes import add_registry_routes
 from hub.api.stats_routes import add_stats_routes
-from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, stream
+from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, close_streams, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.config import CookieSecure, HubSettings
@@ -88,6 +88,7 @@ def add_api(app: web.Application, settings: HubSettings, relay: CallRelay) -> No
     app.router.add_get("/api/v1/auth/me", _me)
     app[CALL_RELAY] = relay
     app[FEED] = ChangeFeed(relay.on_signal)
+    app.on_shutdown.append(close_streams)
     app.router.add_get("/api/v1/stream", stream)
     add_registry_routes(app)
     add_call_routes(app)

@@ -45,6 +45,8 @@ RECHECK_S = 60.0
 """How often a console's sign-in is checked again while its socket is open."""
 OVERFLOW: dict[str, Any] = {"type": "overflow"}
 """Put in a console's queue when it fell behind: its socket is closed."""
+GOING_AWAY: dict[str, Any] = {"type": "going_away"}
+"""Put in every console's queue when the hub stops: its socket is closed as going away."""
 
 
 class ChangeFeed:
@@ -81,10 +83,19 @@ class ChangeFeed:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("stream_console_too_slow", username=user.username)
-                self.unsubscribe(queue)
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(OVERFLOW)
+                self._end(queue, OVERFLOW)
+
+    def close_all(self) -> None:
+        """Have every console's socket closed as going away: the hub is stopping."""
+        for queue in list(self._consoles):
+            self._end(queue, GOING_AWAY)
+
+    def _end(self, queue: asyncio.Queue[dict[str, Any]], last: dict[str, Any]) -> None:
+        """Stop feeding ``queue``; what it still holds gives way to ``last``."""
+        self.unsubscribe(queue)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(last)
 
     async def listen_forever(self, database_url: str) -> None:
         """LISTEN to the change channels, reconnecting after any database trouble.
@@ -171,7 +182,19 @@ async def _send(socket: web.WebSocketResponse, queue: asyncio.Queue[dict[str, An
         if message is OVERFLOW:
             await socket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
             return
+        if message is GOING_AWAY:
+            await socket.close(code=WSCloseCode.GOING_AWAY, message=b"hub stopping")
+            return
         await socket.send_json(message)
+
+
+async def close_streams(app: web.Application) -> None:
+    """Close the consoles' sockets as going away when the hub stops (``on_shutdown``).
+
+    Left open, each would hold the stop until the server's shutdown timeout and then be cut
+    without a word.
+    """
+    app[FEED].close_all()
 
 
 async def feed_context(app: web.Application, database_url: str) -> AsyncIterator[None]:

@@ -534,26 +534,31 @@ async def raise_by_rule(  # noqa: PLR0913 - the alarm's fields
     *,
     now: datetime,
 ) -> uuid.UUID | None:
-    """Raise an alarm a timer rule found (no event behind it); None if one is already open."""
-    created = await conn.execute(
-        "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-        " reason_params, raised_at, last_trigger_at)"
-        " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
-        " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
-        " DO NOTHING RETURNING alarm_id",
-        (uuid.uuid4(), home_id, kind, priority, f"alarm.{kind}", Jsonb(params), now, now),
-    )
-    row = await created.fetchone()
-    if row is None:
-        return None
-    await _log(
-        conn,
-        row[0],
-        at=now,
-        actor=SYSTEM,
-        action="raised",
-        from_state=None,
-        to_state=AlarmState.RAISED,
-        detail=params,
-    )
+    """Raise an alarm a timer rule found (no event behind it); None if one is already open.
+
+    The alarm and its first timeline row are one transaction (a savepoint inside the
+    caller's), so no alarm is ever without its "raised" entry.
+    """
+    async with conn.transaction():
+        created = await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " DO NOTHING RETURNING alarm_id",
+            (uuid.uuid4(), home_id, kind, priority, f"alarm.{kind}", Jsonb(params), now, now),
+        )
+        row = await created.fetchone()
+        if row is None:
+            return None
+        await _log(
+            conn,
+            row[0],
+            at=now,
+            actor=SYSTEM,
+            action="raised",
+            from_state=None,
+            to_state=AlarmState.RAISED,
+            detail=params,
+        )
     return uuid.UUID(str(row[0]))
