@@ -33,6 +33,7 @@ from hub.api.access import (
 )
 from hub.api.call_routes import add_call_routes
 from hub.api.client import ORIGIN, ClientOrigin
+from hub.api.console import add_console_routes
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -101,6 +102,7 @@ def add_api(app: web.Application, settings: HubSettings, relay: CallRelay) -> No
     app.router.add_post("/api/v1/alarms/{alarm_id}/responders", _responder)
     app.router.add_post("/api/v1/alarms/{alarm_id}/resolve", _resolve)
     app.router.add_post("/api/v1/alarms/{alarm_id}/cancel", _cancel)
+    add_console_routes(app)
 
 
 @web.middleware

@@ -1,0 +1,89 @@
+// The hub's REST API: JSON both ways, the session's CSRF token on every change.
+
+import { t } from "./i18n.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error ?? `HTTP ${status}`);
+    this.status = status;
+    this.reason = body?.error ?? "";
+    this.fields = body?.fields ?? [];
+  }
+}
+
+let csrfToken = "";
+const signedOutListeners = new Set();
+
+export function setCsrf(token) {
+  csrfToken = token ?? "";
+}
+
+/** Call ``listener`` when the hub says the session is gone (a 401 on a request). */
+export function onSignedOut(listener) {
+  signedOutListeners.add(listener);
+}
+
+export async function api(method, path, body = undefined, { quiet401 = false } = {}) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    headers["X-CSRF-Token"] = csrfToken;
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, { error: "network" });
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && !quiet401) {
+      for (const listener of signedOutListeners) listener(error);
+    }
+    throw error;
+  }
+  return data;
+}
+
+export const get = (path, options) => api("GET", path, undefined, options);
+export const post = (path, body = {}, options) => api("POST", path, body, options);
+
+/** The operator's words for what went wrong with a request. */
+export function describeError(error) {
+  if (!(error instanceof ApiError)) return t("error.other", { reason: String(error?.message ?? error) });
+  switch (error.status) {
+    case 0:
+      return t("error.network");
+    case 401:
+      return t("error.signed_out");
+    case 403:
+      return t("error.forbidden");
+    case 404:
+      return t("error.not_found");
+    case 409:
+      return t("error.conflict", { reason: error.reason });
+    case 422:
+      return t("error.invalid", {
+        fields: error.fields.map((f) => `${f.field}: ${f.message}`).join("; ") || error.reason,
+      });
+    default:
+      return t("error.other", { reason: error.reason || `HTTP ${error.status}` });
+  }
+}
+
+/** ISO time for a query string. */
+export function isoQuery(date) {
+  return encodeURIComponent(date.toISOString());
+}
