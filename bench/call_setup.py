@@ -16,18 +16,18 @@ audio is there from the first moment; Chromium's own fake microphone beeps only 
 second, which would add the wait for the next beep to every figure.
 
 The calls are placed from an alarm, the emergency case: the unit reports a panic press, the
-operator opens its row in the queue and claims it ("Prendi in carico"), then, ``calls``
-times, presses "Chiama la casa" on the alarm's panel, waits for audio both ways, presses
-"Riaggancia", waits until the unit's call and the console's have ended, the call button is
-enabled again and ``pause_s`` more, and goes on. A call is timed with ``time.perf_counter``
-from just before the click (Playwright's ``click``, its actionability checks included) until
-audio flows both ways, polled every 10 ms: the page's ``window.telecareCall.getStats()`` for
-this call shows ``bytesReceived`` grown since the call's first sample with ``remoteLevel``
-(the console's meter of the home, RMS x 4 of its last 21 ms, refreshed every 100 ms) above
-0.01, and the unit's ``speakerphone.status`` for this call shows ``received.frames`` > 0 with
-``received.level_dbfs`` above -40 dBFS (its RMS over the last half second). Each side is
-taken as heard from the first poll that saw it; the call, when both were. Before the
-measured calls one warm-up call of each kind is made and left out of the figures.
+operator opens its row in the queue and claims it ("Prendi in carico"), then, ``calls`` times,
+presses "Chiama la casa" on the alarm's panel, waits for audio both ways, presses "Riaggancia",
+waits until the unit's call and the console's have ended, the call button is enabled again and
+``pause_s`` more, and goes on. A call is timed with ``time.perf_counter`` from just before the
+click (the pointer already resting on the button, the click is the mouse button pressed and
+released) until audio flows both ways, polled every 10 ms: the page's
+``window.telecareCall.getStats()`` for this call shows ``bytesReceived`` grown since the call's
+first sample with ``remoteLevel`` (the console's meter of the home, RMS x 4 of its last 21 ms,
+refreshed every 100 ms) above 0.01, and the unit's ``speakerphone.status`` for this call shows
+``received.frames`` > 0 with ``received.level_dbfs`` above -40 dBFS (its RMS over the last half
+second). Each side is taken as heard from the first poll that saw it; the call, when both were.
+Before the measured calls one warm-up call of each kind is made and left out of the figures.
 
 The physical reference, in the same run: the same set-up between two aiortc peers on
 loopback with no hub, broker or browser: an operator peer (440 Hz tone, no ICE servers) makes
@@ -47,19 +47,19 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   ``target_p50_ms``: the issue's figure to reach on loopback (1000), ``meets_target`` whether
   ``p50_ms`` reaches it;
 - ``stages_ms``: p50 and p95 of when each step was seen, in ms from the click (so each includes
-  the ones before it): ``clicked`` Playwright's click returned (its checks that the button is
-  visible, enabled and still, and the mouse events); ``offer_sent`` the console sent
-  ``call.start`` on its stream socket (it has asked for the microphone, fetched
-  ``/api/v1/webrtc``, made its offer and waited for its ICE gathering, at most 2 s); ``placed``
-  it received ``call.placed``; ``unit_offered`` the unit's speakerphone took the offer (state
-  ``answering``: the hub, the broker and the unit's MQTT connection); ``answer`` the console
-  received ``call.answer`` (aiortc made the unit's answer, gathering its candidates, then back
-  over MQTT and the hub); ``unit_connected`` the unit's speakerphone connected (ICE and DTLS
-  done on its side); ``ice_connected`` the page's ``telecareCall.state`` said ``connected`` (the
-  browser's connection state, polled); ``unit_hears`` and ``console_hears`` each side heard the
-  other as above; ``both_hear`` the later of the two, the call's time. The socket's frames are
-  seen through Playwright's WebSocket events and the unit's states through its speakerphone,
-  both timed on arrival in this process;
+  the ones before it): ``clicked`` the mouse button's press and release were dispatched
+  (Playwright's round trips to the browser); ``offer_sent`` the console sent ``call.start`` on
+  its stream socket (it has asked for the microphone, fetched ``/api/v1/webrtc``, made its offer
+  and waited for its ICE gathering, at most 2 s); ``placed`` it received ``call.placed``;
+  ``unit_offered`` the unit's speakerphone took the offer (state ``answering``: the hub, the
+  broker and the unit's MQTT connection); ``answer`` the console received ``call.answer``
+  (aiortc made the unit's answer, gathering its candidates, then back over MQTT and the hub);
+  ``unit_connected`` the unit's speakerphone connected (ICE and DTLS done on its side);
+  ``ice_connected`` the page's ``telecareCall.state`` said ``connected`` (the browser's
+  connection state, polled); ``unit_hears`` and ``console_hears`` each side heard the other as
+  above; ``both_hear`` the later of the two, the call's time. The socket's frames are seen
+  through Playwright's WebSocket events and the unit's states through its speakerphone, both
+  timed on arrival in this process;
 - ``limit_p50_ms``, ``limit_p95_ms``, ``limit_max_ms``, ``limit_failed``: the same figure for
   the reference calls; ``limit_stages_ms``: ``offer_made`` (the operator's offer, its
   gathering done), ``answer`` (the speakerphone's answer back), ``connected`` (the operator's
@@ -418,12 +418,16 @@ class ConsoleCaller:
     async def call(self) -> Timing:
         """One call: click, audio both ways (or the timeout), hang up, wait until it is over."""
         await self._until_enabled(self.call_button)
+        # The pointer rests on the button first (Playwright's checks that it is there, enabled
+        # and still happen here, untimed); the click is then the button pressed and released.
+        await self.call_button.hover()
         speakerphone = self.unit.speakerphone
         timing = Timing(time.perf_counter())
         self.steps.timing = timing
         watching = asyncio.create_task(self._watch_unit(speakerphone, timing))
         try:
-            await self.call_button.click()
+            await self.page.mouse.down()
+            await self.page.mouse.up()
             timing.mark("clicked")
             async with asyncio.timeout(self.timeout_s):
                 await self._until_heard(timing)
