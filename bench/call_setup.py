@@ -12,8 +12,9 @@ speakerphone sending a 1 kHz tone at -15 dBFS RMS and answering by itself). Debi
 headless and driven by Playwright, loads the console from the hub and signs in (Italian, the
 default), with Chromium's fake devices: the operator's microphone is a 440 Hz tone at -9 dBFS
 RMS, a WAV file written for the run and looped (``--use-file-for-fake-audio-capture``), so
-audio is there from the first moment; Chromium's own fake microphone beeps only every half
-second, which would add the wait for the next beep to every figure.
+audio is there from the first moment. Chromium's own fake microphone beeps 20 ms every half
+second, the first beep half a second after capture starts: with it the unit first heard the
+operator about 640 ms after the click in every call, the wait for that beep, not the call.
 
 The calls are placed from an alarm, the emergency case: the unit reports a panic press, the
 operator opens its row in the queue and claims it ("Prendi in carico"), then, ``calls`` times,
@@ -318,7 +319,7 @@ class Reference:
                     raise BenchError(f"the speakerphone sent {answer.type}, not an answer")
                 timing.mark("answer")
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
-                await self._until_heard(pc, ear, timing)
+                await self._until_heard(pc, ear, call_id, timing)
         except TimeoutError:
             say(f"reference call: no audio both ways in {timeout_s} s")
         finally:
@@ -339,12 +340,19 @@ class Reference:
                 self.inbox.get_nowait()
         return timing
 
-    async def _until_heard(self, pc: RTCPeerConnection, ear: LevelMeter, timing: Timing) -> None:
+    async def _until_heard(
+        self, pc: RTCPeerConnection, ear: LevelMeter, call_id: uuid.UUID, timing: Timing
+    ) -> None:
         while "both_hear" not in timing.stages:
             if pc.connectionState == "connected":
                 timing.mark("connected")
-            received = self.speakerphone.status.received
-            if received.frames > 0 and received.level_dbfs > AUDIBLE_DBFS:
+            status = self.speakerphone.status
+            received = status.received
+            if (
+                status.call_id == call_id
+                and received.frames > 0
+                and received.level_dbfs > AUDIBLE_DBFS
+            ):
                 timing.mark("unit_hears")
             if ear.frames > 0 and ear.level_dbfs > AUDIBLE_DBFS:
                 timing.mark("operator_hears")
