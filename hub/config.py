@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, IPvAnyNetwork, field_validator
 
+from hub.zones import known_zone
 from protocol import IceServer
 from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
 from telecare.settings import CommonSettings
@@ -119,14 +119,7 @@ class HubSettings(CommonSettings):
         default="Europe/Rome", description="Where the centre's day starts, for today's figures."
     )
 
-    @field_validator("centre_time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r}") from err
-        return value
+    _known_zone = field_validator("centre_time_zone")(known_zone)
 
     retention_days: int = Field(
         default=400, ge=1, description="Raw events older than this are dropped (by partition)."

@@ -6,12 +6,12 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
+from hub.zones import known_zone
 
 
 class _In(BaseModel):
@@ -293,14 +293,7 @@ class RulesIn(_In):
         description="The wellbeing and device rules; a rule left out gets its defaults.",
     )
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r}") from err
-        return value
+    _known_zone = field_validator("time_zone")(known_zone)
 
 
 class CallSchedulesIn(_In):
