@@ -1,6 +1,7 @@
 // A voice call to a home unit (WebRTC; the unit answers by itself). Signalling goes over the
-// console's stream socket: call.start with the whole offer once ICE gathering is done (or
-// after 2 s), trickled call.ice both ways, call.answer, call.hangup / call.ended.
+// console's stream socket: call.start with the offer once it holds a UDP candidate (or
+// gathering is done, or after 2 s), the later candidates trickled as call.ice both ways,
+// call.answer, call.hangup / call.ended.
 //
 // For tests and diagnostics, window.telecareCall tells the state and the bytes sent and
 // received (RTCPeerConnection.getStats), also kept on the panel as data attributes.
@@ -234,16 +235,28 @@ class HomeCall {
   }
 
   gathered() {
+    // Chromium finds its UDP candidates within milliseconds but its TCP ones some 120 ms
+    // later, and the home unit uses UDP: the offer leaves with the first UDP candidate, the
+    // rest follow as call.ice.
     return new Promise((resolve) => {
-      if (this.pc.iceGatheringState === "complete") return resolve();
+      const sdp = this.pc.localDescription?.sdp ?? "";
+      if (this.pc.iceGatheringState === "complete" || / udp /i.test(sdp.match(/a=candidate:.*/g)?.join(" ") ?? "")) {
+        return resolve();
+      }
+      const done = () => {
+        this.pc?.removeEventListener("icegatheringstatechange", check);
+        this.pc?.removeEventListener("icecandidate", found);
+        resolve();
+      };
       const check = () => {
-        if (this.pc?.iceGatheringState === "complete") {
-          this.pc.removeEventListener("icegatheringstatechange", check);
-          resolve();
-        }
+        if (this.pc?.iceGatheringState === "complete") done();
+      };
+      const found = (event) => {
+        if (event.candidate?.protocol === "udp") done();
       };
       this.pc.addEventListener("icegatheringstatechange", check);
-      setTimeout(resolve, GATHER_WAIT_MS);
+      this.pc.addEventListener("icecandidate", found);
+      setTimeout(done, GATHER_WAIT_MS);
     });
   }
 
