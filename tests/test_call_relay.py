@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import av
 import psycopg
 import pytest
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
-    import aiohttp
     from fix_hub import RunningHub
 
     from telecare.services import Broker
@@ -228,6 +228,16 @@ async def test_calls_the_hub_will_not_place_are_refused_with_the_reason(
             "ref": "x",
             "error": "a social_worker does not place calls",
         }
+    stranger_page = Console(hub.url)
+    try:
+        assert await stranger_page.login("anna") == 200
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused_origin:
+            await stranger_page.http.ws_connect(
+                f"{hub.url}/api/v1/stream", headers={"Origin": "https://elsewhere.example"}
+            )
+        assert refused_origin.value.status == 403
+    finally:
+        await stranger_page.close()
     async with calling(hub.url, "anna") as anna:
         await anna.send({"type": "call.start", "ref": "y", "home_id": "nowhere", "sdp": "v=0"})
         assert (await anna.next_call_message())["error"] == "no such home"

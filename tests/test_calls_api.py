@@ -129,6 +129,8 @@ async def test_a_planned_call_reaches_the_queue_and_its_attempts_are_recorded(
     assert (await delete(dario, resident))[0] == 200
     assert (await delete(dario, resident))[0] == 404
     assert (await anna.get("/api/v1/homes/casa-nord"))[1]["call_schedules"] == []
+    (closed,) = (await anna.get("/api/v1/calls?state=all"))[1]["items"]
+    assert (closed["state"], closed["log"][-1]["by"]) == ("skipped", "system")
 
 
 async def test_a_device_taken_away_is_forgotten(

@@ -42,6 +42,17 @@ async def test_a_supervisor_sees_the_queue_who_holds_what_and_todays_answer_time
         await add_user(conn, "sara", PASSWORD, Role.SUPERVISOR, ["ats-test"])
         await add_user(conn, "anna", PASSWORD, Role.OPERATOR, ["ats-test"])
         await add_user(conn, "other", PASSWORD, Role.OPERATOR, ["ats-elsewhere"])
+        await add_user(conn, "multi", PASSWORD, Role.OPERATOR, ["ats-test", "ats-elsewhere"])
+        await conn.execute(
+            "INSERT INTO homes (home_id, district) VALUES ('casa-fuori', 'ats-elsewhere')"
+        )
+        await conn.execute(
+            "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
+            " reason_params, raised_at, last_trigger_at, claimed_by, claimed_at)"
+            " VALUES (%s, 'casa-fuori', 'fall', 1, 'claimed', 'alarm.fall', '{}', %s, %s,"
+            " 'multi', %s)",
+            (uuid.uuid4(), now, now, now),
+        )
         quick, slow = uuid.uuid4(), uuid.uuid4()
         for alarm_id, home, state, raised, claimed in [
             (quick, "casa-1", "claimed", now - timedelta(minutes=10), timedelta(seconds=20)),
@@ -73,7 +84,8 @@ async def test_a_supervisor_sees_the_queue_who_holds_what_and_todays_answer_time
         assert status == 200
         assert figures["queue"] == {"raised": 1, "claimed": 1, "in_progress": 1, "calls_due": 0}
         people = {p["username"]: p for p in figures["operators"]}
-        assert set(people) == {"anna", "sara"}
+        assert set(people) == {"anna", "multi", "sara"}
+        assert people["multi"]["alarms"] == []  # what multi holds elsewhere is not shown
         assert people["anna"]["signed_in"] is True
         assert sorted(people["anna"]["alarms"]) == sorted([str(quick), str(slow)])
         answered = figures["answered"]

@@ -128,7 +128,21 @@ async def test_exactly_one_operator_wins_a_call_and_no_answers_end_in_an_alarm(
         outcomes = await asyncio.gather(*(try_claim(n) for n in ("anna", "bruno", "carla")))
     assert sorted(outcomes) == [False, False, True]
     winner = (await calls.get_call(db, task_id)).claimed_by  # type: ignore[union-attr]
-    await calls.release(db, task_id)
+    loser = next(name for name in ("anna", "bruno", "carla") if name != winner)
+    with pytest.raises(CallTaskError, match=f"handled by {winner}"):
+        await calls.release(db, task_id, actor=loser, overrides=False)
+    async with db.transaction():
+        with pytest.raises(CallTaskError, match=f"handled by {winner}"):
+            await calls.record_outcome(
+                db,
+                task_id,
+                CallOutcome.SPOKE,
+                actor=loser,
+                overrides=False,
+                notes=None,
+                now=now,
+            )
+    await calls.release(db, task_id, actor=str(winner), overrides=False)
     await calls.claim(db, task_id, "anna", now)
     assert winner in {"anna", "bruno", "carla"}
     for attempt in range(3):
@@ -139,7 +153,13 @@ async def test_exactly_one_operator_wins_a_call_and_no_answers_end_in_an_alarm(
             await calls.claim(db, task_id, "anna", now)
         async with db.transaction():
             await calls.record_outcome(
-                db, task_id, CallOutcome.NO_ANSWER, actor="anna", notes=None, now=now
+                db,
+                task_id,
+                CallOutcome.NO_ANSWER,
+                actor="anna",
+                overrides=False,
+                notes=None,
+                now=now,
             )
     task = await calls.get_call(db, task_id)
     assert task is not None

@@ -254,3 +254,44 @@ async def test_rules_saved_with_a_time_zone_apply_in_that_zone(db: Conn) -> None
     await store(db, "door-front", "door", {"open": True}, rome(23, 30))
     assert len(await wellbeing_checks.raise_night_doors(db, rome(23, 35))) == 1
     assert (await registry.rules(db, "home-1"))[0] == "Europe/Lisbon"
+
+
+async def test_a_late_alarm_last_night_does_not_hold_back_this_mornings(db: Conn) -> None:
+    """A late-rise alarm raised at 23:50 and closed: the next morning's is raised all the same."""
+    await store(db, "pir-hall", "motion", {"detected": True}, rome(22, days=-1))
+    late = await alarms.raise_by_rule(db, "home-1", "late_rise", 2, {}, now=rome(23, 50, days=-1))
+    assert late is not None
+    await close(db, late, rome(23, 55, days=-1))
+    assert len(await wellbeing_checks.raise_late_risers(db, rome(11, 5))) == 1
+
+
+async def test_a_room_cold_for_days_is_one_alarm_until_a_week_has_passed(db: Conn) -> None:
+    """12 °C for 30 hours with the alarm closed: no second alarm a day later."""
+    for half_hours in range(61):
+        at = rome(8) + timedelta(minutes=30 * half_hours)
+        await store(db, "thermo-living", "temperature", {"celsius": 12.0}, at)
+        raised = await wellbeing_checks.raise_room_temperatures(db, at)
+        if half_hours == 2:
+            (first,) = raised
+            await close(db, first, at)
+        else:
+            assert raised == [], f"raised again after {half_hours / 2} h"
+
+
+async def test_a_silent_unit_holds_back_the_night_door_and_the_cold_room(db: Conn) -> None:
+    """While the unit's own alarm is open, its last readings raise nothing more."""
+    await store(db, "door-front", "door", {"open": True}, rome(2))
+    for minute in (0, 30, 60):
+        await store(
+            db, "thermo", "temperature", {"celsius": 10.0}, rome(1) + timedelta(minutes=minute)
+        )
+    await alarms.raise_by_rule(db, "home-1", "unit_offline", 3, {}, now=rome(1, 30))
+    assert await wellbeing_checks.raise_night_doors(db, rome(2, 5)) == []
+    assert await wellbeing_checks.raise_room_temperatures(db, rome(2, 5)) == []
+
+
+async def test_a_device_with_a_door_and_a_thermometer_keeps_both_readings(db: Conn) -> None:
+    """A door contact that also reports temperature: its opening at night is still seen."""
+    await store(db, "multi-1", "door", {"open": True}, rome(2))
+    await store(db, "multi-1", "temperature", {"celsius": 20.0}, rome(2, 1))
+    assert len(await wellbeing_checks.raise_night_doors(db, rome(2, 5))) == 1

@@ -113,10 +113,13 @@ async def session_csrf(request: web.Request) -> str | None:
     return None if session is None else session.csrf_token
 
 
-async def still_allowed(request: web.Request) -> bool:
-    """Whether the caller's session or token is still valid (for long-lived sockets)."""
+async def still_allowed(request: web.Request, user: User) -> bool:
+    """Whether the caller may still hold a long-lived socket authorised as ``user``.
+
+    The session or token must still be valid, with the same role and districts.
+    """
     try:
-        await authenticate(request, check_csrf=False)
+        now = await authenticate(request, check_csrf=False)
     except ApiError:
         return False
-    return True
+    return now.role == user.role and set(now.districts) == set(user.districts)

@@ -167,13 +167,14 @@ async def _act(
             if action == "call.claim":
                 await calls.claim(conn, task_id, user.username, now)
             elif action == "call.release":
-                await calls.release(conn, task_id)
+                await calls.release(conn, task_id, actor=user.username, overrides=overrides)
             elif outcome is not None:
                 await calls.record_outcome(
                     conn,
                     task_id,
                     CallOutcome(outcome.outcome),
                     actor=user.username,
+                    overrides=overrides,
                     notes=outcome.notes,
                     now=now,
                 )

@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from hub.api.access import POOL, authenticate, still_allowed
+from hub.api.access import POOL, ApiError, authenticate, still_allowed
 from hub.calls.relay import CallRelay
 from hub.storage import audit
 
@@ -138,6 +138,7 @@ CALL_RELAY = web.AppKey("call_relay", CallRelay)
 async def stream(request: web.Request) -> web.WebSocketResponse:
     """The WebSocket: authenticated like the REST API, then one JSON message per change."""
     user = await authenticate(request)
+    _same_origin(request)
     feed = request.app[FEED]
     # Subscribed before the handshake completes: a change made once the console is
     # connected is never missed.
@@ -151,7 +152,7 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     async with request.app[POOL].connection() as conn:
         await audit.record(conn, user.username, "stream.open", "stream")
     sender = asyncio.create_task(_send(socket, queue))
-    guard = asyncio.create_task(_close_when_signed_out(request, socket))
+    guard = asyncio.create_task(_close_when_signed_out(request, socket, user))
     relay = request.app[CALL_RELAY]
     try:
         async for message in socket:
@@ -159,19 +160,39 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
             if message.type == WSMsgType.TEXT:
                 await relay.from_console(user, queue, message.data)
     finally:
-        await relay.console_gone(queue)
         feed.unsubscribe(queue)
         for task in (sender, guard):
             task.cancel()
         await asyncio.gather(sender, guard, return_exceptions=True)
+        await relay.console_gone(queue)
     return socket
 
 
-async def _close_when_signed_out(request: web.Request, socket: web.WebSocketResponse) -> None:
-    # A socket outlives its sign-in check: signing out, deactivation or expiry must end it.
+def _same_origin(request: web.Request) -> None:
+    """Refuse a browser's socket opened by a page of another origin.
+
+    SameSite=Strict keeps other sites' pages from using the session, not a sibling
+    subdomain's; this socket can place calls into homes, so the page must be the hub's own.
+    Clients that are not browsers send no Origin and are let through.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    expected = f"{request.scheme}://{request.host}"
+    forwarded = request.headers.get("X-Forwarded-Proto")
+    allowed = {expected, f"{forwarded}://{request.host}"} if forwarded else {expected}
+    if origin not in allowed:
+        raise ApiError(403, "the stream is opened only from the hub's own pages")
+
+
+async def _close_when_signed_out(
+    request: web.Request, socket: web.WebSocketResponse, user: User
+) -> None:
+    # A socket outlives its sign-in check: signing out, deactivation, expiry or a change of
+    # role or districts must end it (the console signs in again and sees what it now may).
     while True:
         await asyncio.sleep(RECHECK_S)
-        if not await still_allowed(request):
+        if not await still_allowed(request, user):
             await socket.close(code=WSCloseCode.POLICY_VIOLATION, message=b"signed out")
             return
 

@@ -64,6 +64,9 @@ ANSWER_TIMEOUT_S = 30.0
 SIGNAL_KEEP_S = 600
 """Relayed signals older than this are deleted (their calls are long over)."""
 CHECK_EVERY_S = 5.0
+MAX_PENDING = 1000
+"""Call signals being passed on at once; beyond, they are dropped (a call's signalling is worth
+nothing late, and the ingest must not queue behind it)."""
 
 Console = asyncio.Queue[dict[str, Any]]
 FromHome = CallAnswer | IceCandidate | Hangup
@@ -120,26 +123,36 @@ class CallRelay:
                 await self._start(user, console, message)
             except CallRefusedError as err:
                 _tell(console, CallRefused(ref=message.ref, error=str(err)))
+            except psycopg.Error as err:
+                log.warning("call_start_failed", home_id=message.home_id, error=str(err))
+                _tell(console, CallRefused(ref=message.ref, error="the hub cannot place calls now"))
             return
         session = self._calls.get(message.call_id)
         if session is None or session.console is not console:
             _tell(console, CallRefused(ref=None, error=f"no call {message.call_id} here"))
             return
         if isinstance(message, SendIce):
-            self._send(
-                session,
-                IceCandidate(
-                    type="ice_candidate",
-                    home_id=session.home_id,
-                    call_id=session.call_id,
-                    ts=datetime.now(UTC),
-                    candidate=message.candidate,
-                    sdp_mid=message.sdp_mid,
-                    sdp_mline_index=message.sdp_mline_index,
-                ),
-            )
+            try:
+                self._send_ice(session, message)
+            except HubError:
+                # The broker link is down: the call cannot go on; the unit's own limit ends it.
+                await self._hang_up(session, HangupReason.FAILED)
         else:
             await self._hang_up(session, HangupReason.OPERATOR)
+
+    def _send_ice(self, session: CallSession, message: SendIce) -> None:
+        self._send(
+            session,
+            IceCandidate(
+                type="ice_candidate",
+                home_id=session.home_id,
+                call_id=session.call_id,
+                ts=datetime.now(UTC),
+                candidate=message.candidate,
+                sdp_mid=message.sdp_mid,
+                sdp_mline_index=message.sdp_mline_index,
+            ),
+        )
 
     async def _start(self, user: User, console: Console, message: StartCall) -> None:
         if not user.acts_on_alarms:
@@ -167,29 +180,43 @@ class CallRelay:
             ts=datetime.now(UTC),
             sdp=message.sdp,
         )
+        # On the record before a word is said: a call into a home that cannot be audited is
+        # not placed (the database error reaches the console as a refusal).
+        await self._record(session, "call_started", {})
         try:
             self._publish(topic(message.home_id, Channel.CALL_DOWN), encode(offer))
         except HubError as err:
+            await self._record(session, "call_ended", {"reason": HangupReason.FAILED.value})
             raise CallRefusedError(f"the hub cannot reach the home now ({err})") from err
         self._calls[session.call_id] = session
         _tell(console, CallPlaced(ref=message.ref, call_id=session.call_id))
-        await self._record(session, "call_started", {})
         log.info(
             "call_started", call_id=str(session.call_id), home_id=session.home_id, by=user.username
         )
 
     async def from_home(self, message: FromHome) -> None:
-        """Take one ``up/call`` message the ingest received: deliver it, here or elsewhere."""
+        """Take one ``up/call`` message the ingest received: deliver it, here or elsewhere.
+
+        Returns at once: the ingest's read loop, with alarms behind it, never waits on it.
+        """
         session = self._calls.get(message.call_id)
         if session is not None:
-            await self._deliver(session, message)
-            return
+            self._spawn(self._deliver(session, message))
+        elif len(self._tasks) < MAX_PENDING:
+            self._spawn(self._pass_on(message))
+        else:
+            log.warning("call_signal_dropped", call_id=str(message.call_id))
+
+    async def _pass_on(self, message: FromHome) -> None:
         # Another replica may hold the console: it hears of the row through NOTIFY.
-        async with self._pool().connection() as conn:
-            await conn.execute(
-                "INSERT INTO call_signals (call_id, payload) VALUES (%s, %s)",
-                (message.call_id, encode(message).decode()),
-            )
+        try:
+            async with self._pool().connection() as conn:
+                await conn.execute(
+                    "INSERT INTO call_signals (call_id, payload) VALUES (%s, %s)",
+                    (message.call_id, encode(message).decode()),
+                )
+        except psycopg.Error as err:
+            log.warning("call_signal_not_passed_on", call_id=str(message.call_id), error=str(err))
 
     def on_signal(self, notice: dict[str, Any]) -> None:
         """A replica stored a home's message for a call: deliver it if the call is ours."""
@@ -233,7 +260,10 @@ class CallRelay:
     async def console_gone(self, console: Console) -> None:
         """The console's socket closed: hang up the calls it had."""
         for session in [s for s in self._calls.values() if s.console is console]:
-            await self._hang_up(session, HangupReason.OPERATOR)
+            try:
+                await self._hang_up(session, HangupReason.OPERATOR)
+            except Exception:
+                log.exception("call_hangup_failed", call_id=str(session.call_id))
 
     async def _hang_up(self, session: CallSession, reason: HangupReason) -> None:
         with contextlib.suppress(HubError):  # no broker: the unit's own call limit ends it
@@ -259,14 +289,23 @@ class CallRelay:
             "answered": str(session.answered is not None).lower(),
             "duration_s": str(round(talked)),
         }
-        await self._record(session, "call_ended", detail)
+        try:
+            await self._record(session, "call_ended", detail)
+        except psycopg.Error as err:
+            # The call is over either way; its start is on record, and this line says the rest.
+            log.warning("call_record_failed", call_id=str(session.call_id), error=str(err))
         log.info("call_ended", call_id=str(session.call_id), home_id=session.home_id, **detail)
 
     async def _record(self, session: CallSession, action: str, detail: dict[str, str]) -> None:
+        """Put the call's step on its alarm's timeline (if any) and in the audit log.
+
+        Raises:
+            psycopg.Error: the database did not take it.
+        """
         detail = {"call_id": str(session.call_id), **detail}
-        try:
-            async with self._pool().connection() as conn, conn.transaction():
-                if session.alarm_id is not None:
+        async with self._pool().connection() as conn, conn.transaction():
+            if session.alarm_id is not None:
+                with contextlib.suppress(alarms.UnknownAlarmError):  # its home was deleted
                     await alarms.add_to_timeline(
                         conn,
                         session.alarm_id,
@@ -275,15 +314,13 @@ class CallRelay:
                         detail,
                         now=datetime.now(UTC),
                     )
-                await audit.record(
-                    conn,
-                    session.operator,
-                    action.replace("_", "."),
-                    f"home:{session.home_id}",
-                    {**detail, "alarm_id": str(session.alarm_id) if session.alarm_id else None},
-                )
-        except psycopg.Error as err:
-            log.warning("call_record_failed", call_id=str(session.call_id), error=str(err))
+            await audit.record(
+                conn,
+                session.operator,
+                action.replace("_", "."),
+                f"home:{session.home_id}",
+                {**detail, "alarm_id": str(session.alarm_id) if session.alarm_id else None},
+            )
 
     def _send(self, session: CallSession, message: BaseModel) -> None:
         self._publish(topic(session.home_id, Channel.CALL_DOWN), encode(message))
@@ -296,7 +333,11 @@ class CallRelay:
             now = time.monotonic()
             for session in list(self._calls.values()):
                 if session.answered is None and now - session.started > ANSWER_TIMEOUT_S:
-                    await self._hang_up(session, HangupReason.TIMEOUT)
+                    try:
+                        await self._hang_up(session, HangupReason.TIMEOUT)
+                    except Exception:
+                        # The timer must outlive any one call's trouble.
+                        log.exception("call_timeout_failed", call_id=str(session.call_id))
             sweeps += 1
             if sweeps % 12 == 0:
                 try:

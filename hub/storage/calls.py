@@ -225,18 +225,24 @@ async def claim(
     raise CallTaskError(f"the call is already {row.state}")
 
 
-async def release(conn: AsyncConnection[Any], task_id: uuid.UUID) -> None:
-    """Put a claimed call back in the queue.
+async def release(
+    conn: AsyncConnection[Any], task_id: uuid.UUID, *, actor: str, overrides: bool
+) -> None:
+    """Put a claimed call back in the queue: its holder's, or anyone's with ``overrides``.
 
     Raises:
-        CallTaskError: it is not claimed.
+        CallTaskError: it is not claimed, or by someone else.
     """
     cursor = await conn.execute(
         "UPDATE call_tasks SET state = 'open', claimed_by = NULL, updated_at = now()"
-        " WHERE task_id = %s AND state = 'claimed' RETURNING task_id",
-        (task_id,),
+        " WHERE task_id = %s AND state = 'claimed' AND (claimed_by = %s OR %s)"
+        " RETURNING task_id",
+        (task_id, actor, overrides),
     )
     if await cursor.fetchone() is None:
+        row = await get_call(conn, task_id)
+        if row is not None and row.state == CallState.CLAIMED:
+            raise CallTaskError(f"the call is handled by {row.claimed_by}")
         raise CallTaskError("only a claimed call can be released")
 
 
@@ -246,22 +252,26 @@ async def record_outcome(  # noqa: PLR0913 - the attempt, who made it and what t
     outcome: CallOutcome,
     *,
     actor: str,
+    overrides: bool,
     notes: str | None,
     now: datetime,
 ) -> AfterOutcome:
     """Record one attempt; a last unanswered one raises the wellbeing alarm.
 
-    Call inside a transaction. Raises CallTaskError when the task is not claimed.
+    Only the call's holder records it, or anyone with ``overrides`` (a supervisor). Call
+    inside a transaction. Raises CallTaskError when the task is not claimed, or by another.
     """
     cursor = await conn.execute(
-        "SELECT state, attempts, max_attempts, retry_minutes, home_id, planned_at"
+        "SELECT state, attempts, max_attempts, retry_minutes, home_id, planned_at, claimed_by"
         " FROM call_tasks WHERE task_id = %s FOR UPDATE",
         (task_id,),
     )
     row = await cursor.fetchone()
     if row is None:
         raise UnknownCallError(str(task_id))
-    state, attempts, max_attempts, retry, home_id, planned_at = row
+    state, attempts, max_attempts, retry, home_id, planned_at, holder = row
+    if state == CallState.CLAIMED and holder != actor and not overrides:
+        raise CallTaskError(f"the call is handled by {holder}")
     made = attempts + (1 if outcome is not CallOutcome.SKIPPED else 0)
     schedule = Schedule(frozenset(), planned_at.time(), retry, max_attempts)
     after = wellbeing_calls.after_outcome(CallState(state), outcome, made, schedule, now)

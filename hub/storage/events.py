@@ -48,14 +48,13 @@ WITH inserted AS (
     RETURNING 1
 ), sensed AS (
     INSERT INTO sensor_state (home_id, device_id, kind, value, ts, opened_at)
-    SELECT DISTINCT ON (home_id, device_id) home_id, device_id, kind, value,
+    SELECT DISTINCT ON (home_id, device_id, kind) home_id, device_id, kind, value,
            LEAST(ts, received_at),
            max(LEAST(ts, received_at)) FILTER (WHERE value @> '{{"open": true}}')
-               OVER (PARTITION BY home_id, device_id)
+               OVER (PARTITION BY home_id, device_id, kind)
     FROM inserted WHERE kind = ANY(%s)
-    ORDER BY home_id, device_id, ts DESC
-    ON CONFLICT (home_id, device_id) DO UPDATE SET
-        kind = EXCLUDED.kind,
+    ORDER BY home_id, device_id, kind, ts DESC
+    ON CONFLICT (home_id, device_id, kind) DO UPDATE SET
         value = CASE WHEN EXCLUDED.ts >= sensor_state.ts THEN EXCLUDED.value
                      ELSE sensor_state.value END,
         ts = GREATEST(sensor_state.ts, EXCLUDED.ts),

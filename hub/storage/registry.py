@@ -50,7 +50,19 @@ async def residents(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any,
 
 
 async def delete_resident(conn: AsyncConnection[Any], home_id: str, resident_id: str) -> bool:
-    """Remove a resident (moved out, died); their planned calls go with them. False if none."""
+    """Remove a resident (moved out, died); False if there is none.
+
+    Their plan of calls goes with them, and their calls still in the queue are closed as
+    skipped, on record.
+    """
+    await conn.execute(
+        "UPDATE call_tasks SET state = 'skipped', outcome = 'skipped', claimed_by = NULL,"
+        " closed_at = now(), updated_at = now(), log = log || jsonb_build_array("
+        "  jsonb_build_object('at', now(), 'by', 'system', 'outcome', 'skipped',"
+        "  'notes', 'the resident was removed from the register'))"
+        " WHERE home_id = %s AND resident_id = %s AND state IN ('open', 'claimed')",
+        (home_id, uuid.UUID(resident_id)),
+    )
     cursor = await conn.execute(
         "DELETE FROM residents WHERE home_id = %s AND resident_id = %s RETURNING 1",
         (home_id, uuid.UUID(resident_id)),

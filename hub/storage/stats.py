@@ -81,10 +81,16 @@ async def operators(
         "SELECT u.username, u.role,"
         " EXISTS (SELECT 1 FROM sessions s WHERE s.username = u.username"
         "  AND s.expires_at > %(now)s),"
-        " ARRAY(SELECT a.alarm_id FROM alarms a WHERE a.claimed_by = u.username"
-        "  AND a.state IN ('claimed', 'in_progress') ORDER BY a.raised_at),"
-        " ARRAY(SELECT t.task_id FROM call_tasks t WHERE t.claimed_by = u.username"
-        "  AND t.state = 'claimed' ORDER BY t.next_try_at)"
+        # Only what they hold in the caller's districts: an operator serving two districts
+        # shows a supervisor of one nothing of the other.
+        " ARRAY(SELECT a.alarm_id FROM alarms a JOIN homes h USING (home_id)"
+        "  WHERE a.claimed_by = u.username AND a.state IN ('claimed', 'in_progress')"
+        "  AND (%(districts)s::text[] IS NULL OR h.district = ANY(%(districts)s::text[]))"
+        "  ORDER BY a.raised_at),"
+        " ARRAY(SELECT t.task_id FROM call_tasks t JOIN homes h USING (home_id)"
+        "  WHERE t.claimed_by = u.username AND t.state = 'claimed'"
+        "  AND (%(districts)s::text[] IS NULL OR h.district = ANY(%(districts)s::text[]))"
+        "  ORDER BY t.next_try_at)"
         " FROM users u WHERE u.active AND u.role IN ('operator', 'supervisor')"
         " AND (%(districts)s::text[] IS NULL OR u.districts && %(districts)s::text[])"
         " ORDER BY u.username",

@@ -38,7 +38,10 @@ they do not share it out."""
 HISTORY_WEEKS = 5
 TEMPERATURE_LOOK_BACK = timedelta(days=1)
 """How far back a cold or hot room's readings are read to find when its spell began (the
-longest setting is a day): a spell is one alarm however long it lasts."""
+longest setting is a day), or back to its last alarm, so that a spell is one alarm however
+long it lasts; but not past :data:`TEMPERATURE_REMIND_AFTER`."""
+TEMPERATURE_REMIND_AFTER = timedelta(days=7)
+"""A room cold or hot for a week without a reading in range raises again."""
 
 _DEFAULTS = WellbeingSettings().model_dump_json()
 # Every home's settings with the defaults under them; saved settings are always whole rules.
@@ -188,7 +191,10 @@ async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> lis
 async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
     """Raise a late-rise alarm for each person not up by their usual time plus the margin."""
     local_now = f"(%(now)s AT TIME ZONE {_ZONE})"
-    today = "%(now)s - interval '20 hours'"
+    # One a morning: none raised since this morning began, in the home's own time.
+    this_morning = (
+        "((q.local_now::date + (q.w->'late_rise'->>'morning_starts')::time) AT TIME ZONE q.zone)"
+    )
     cursor = await conn.execute(
         f"SELECT * FROM (SELECT a.home_id, a.last_activity_at, {_ZONE} AS zone,"
         f" {_SETTINGS} AS w, b.up_by, {local_now} AS local_now"
@@ -199,7 +205,7 @@ async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[u
         "  AND last_activity_at < (local_now::date + (w->'late_rise'->>'morning_starts')::time)"
         "   AT TIME ZONE zone"
         "  AND local_now::time >= coalesce(up_by, (w->'late_rise'->>'default_up_by')::time)"
-        f" AND {_no_alarm_since(late_rise.LATE_RISE, today)}"
+        f" AND {_no_alarm_since(late_rise.LATE_RISE, this_morning)}"
         f" AND NOT {_UNIT_SILENT}",
         _params(now),
     )
@@ -226,7 +232,8 @@ async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[u
         " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day') q"
         " WHERE (w->'night_door'->>'enabled')::boolean"
         f" AND {_in_night('q.opened_at')}"
-        f" AND {_no_alarm_since(night.NIGHT_DOOR, 'q.opened_at')}",
+        f" AND {_no_alarm_since(night.NIGHT_DOOR, 'q.opened_at')}"
+        f" AND NOT {_UNIT_SILENT}",
         _params(now),
     )
     raised = []
@@ -297,7 +304,8 @@ async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> 
         f" AND ({celsius} < ({rule}->>'low_celsius')::float"
         f"  OR {celsius} > ({rule}->>'high_celsius')::float)"
         f" AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id"
-        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}' AND x.state = ANY(%(open)s))",
+        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}' AND x.state = ANY(%(open)s))"
+        f" AND NOT {_UNIT_SILENT}",
         _params(now),
     )
     raised = []
@@ -307,7 +315,7 @@ async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> 
             "SELECT LEAST(ts, received_at), (value->>'celsius')::float FROM events"
             " WHERE home_id = %s AND device_id = %s AND kind = 'temperature'"
             " AND ts > %s AND ts <= %s ORDER BY ts",
-            (home_id, device_id, now - TEMPERATURE_LOOK_BACK, now),
+            (home_id, device_id, _spell_search_from(now, last_alarm), now),
         )
         readings = [(at, float(value)) for at, value in await history.fetchall()]
         verdict = room_temperature.check_temperature(readings, now, settings)
@@ -325,6 +333,12 @@ async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> 
         if alarm is not None:
             raised.append(alarm)
     return raised
+
+
+def _spell_search_from(now: datetime, last_alarm: datetime | None) -> datetime:
+    # From before the last alarm, so that its spell, still going on, is found as the same.
+    start = now if last_alarm is None else min(now, last_alarm)
+    return max(start - TEMPERATURE_LOOK_BACK, now - TEMPERATURE_REMIND_AFTER)
 
 
 async def raise_silent_devices(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
