@@ -117,6 +117,25 @@ async def test_a_disabled_user_is_signed_out_everywhere_until_enabled(
     assert audit == [("cli", "user.disable", "user:anna"), ("cli", "user.enable", "user:anna")]
 
 
+async def test_a_stream_closes_when_its_users_districts_change(
+    hub: RunningHub, anna: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token's stream, still signed in, closes once anna no longer serves its district."""
+    monkeypatch.setattr(stream, "RECHECK_S", 0.1)  # not a minute's wait for the socket's check
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(
+            f"{hub.url}/api/v1/stream", headers={"Authorization": f"Bearer {anna}"}
+        ) as by_token,
+    ):
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            await conn.execute("UPDATE users SET districts = '{ats-sud}' WHERE username = 'anna'")
+        closing = await by_token.receive()
+        assert closing.type is WSMsgType.CLOSE
+        assert closing.data == WSCloseCode.POLICY_VIOLATION
+    assert await with_token(hub.url, anna) == 200  # the token itself is still good
+
+
 async def test_a_revoked_token_is_refused_and_kept_on_record(
     hub: RunningHub, anna: str, database_url: str
 ) -> None:
