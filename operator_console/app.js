@@ -176,7 +176,7 @@ async function signOut() {
 }
 
 function signedOut(message) {
-  calls.hangUp("operator"); // while the stream can still carry the hang-up
+  calls.forget(); // hung up while the stream can still carry it
   stream.stop();
   alerter.stop();
   supervisor.stop();
@@ -229,9 +229,28 @@ async function reloadLists() {
       detail.updateAlarm(state.alarms.get(selected.id));
     } else if (selected?.type === "call" && state.calls.has(selected.id)) {
       detail.updateTask(state.calls.get(selected.id));
+    } else if (selected && state.me) {
+      await refreshClosed(selected);
     }
   })();
   return reloading;
+}
+
+// The selected alarm or call was closed while the socket was down: it is no longer in the
+// open lists, so its panel is brought up to date from the hub.
+async function refreshClosed(selected) {
+  try {
+    if (selected.type === "alarm") {
+      const alarm = await get(`/api/v1/alarms/${encodeURIComponent(selected.id)}`);
+      if (state.selected?.id === selected.id) detail.updateAlarm(alarm);
+    } else if (selected.type === "call") {
+      const page = await get("/api/v1/calls?state=all&limit=200");
+      const task = page.items.find((item) => item.task_id === selected.id);
+      if (task && state.selected?.id === selected.id) detail.updateTask(task);
+    }
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) announce(describeError(err), { error: true });
+  }
 }
 
 async function openAlarms() {

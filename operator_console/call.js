@@ -69,6 +69,14 @@ export class CallPanel {
     if (this.call) this.call.hangUp(reason);
   }
 
+  /** Signed out: hang up and forget the last call, so the next user sees nothing of it. */
+  forget() {
+    this.hangUp("operator");
+    this.call = null;
+    this.last = null;
+    this.render();
+  }
+
   /** The stream closed: the hub hangs up a closed socket's calls, so this one is over. */
   connectionLost() {
     if (this.call) this.call.end("connection", "", { tell: false });
@@ -274,6 +282,12 @@ class HomeCall {
   }
 
   async handle(message) {
+    if (message.type === "call.placed" && message.ref === this.ref && !this.callId && (this.state === "ended" || this.ending)) {
+      // Hung up before the hub named the call: end it at the hub and the home too.
+      this.callId = message.call_id;
+      this.ctx.sendSignal({ type: "call.hangup", call_id: message.call_id });
+      return;
+    }
     if (this.state === "ended" || this.ending) return;
     if (message.ref !== undefined && message.ref !== this.ref) return;
     if (message.call_id !== undefined && message.ref === undefined && message.call_id !== this.callId) return;

@@ -63,7 +63,9 @@ export class Detail {
   }
 
   tick() {
-    if (this.kind === "alarm" && this.parts.timer && this.alarm.raised_at) {
+    // Only an open alarm's waiting time runs; a closed one keeps what it shows.
+    const open = ["raised", "claimed", "in_progress"].includes(this.alarm?.state);
+    if (this.kind === "alarm" && open && this.parts.timer && this.alarm.raised_at) {
       const { seconds, level } = waited(this.alarm);
       this.parts.timer.textContent = formatElapsed(seconds);
       this.parts.timer.dataset.level = level;

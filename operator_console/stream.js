@@ -20,6 +20,7 @@ export class Stream {
   }
 
   start() {
+    if (this.socket && !this.stopped) return; // already open (a sign-in answered twice)
     this.stopped = false;
     this.connect();
   }

@@ -34,6 +34,7 @@ export class Supervisor {
     clearInterval(this.timer);
     clearTimeout(this.soon);
     this.timer = this.soon = null;
+    this.stats = null; // the next user's figures are their own districts'
   }
 
   /** A change came on the stream: refresh shortly (one refresh for a burst of changes). */

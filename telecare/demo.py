@@ -6,9 +6,9 @@ and register (:mod:`telecare.demo_register`) and weeks of history written straig
 database, so each person's baseline has something to learn from; the hub in this process,
 serving the API (and the console) on ``--host``:``--port``; then a real home unit per home
 (outbox, heartbeats, a speakerphone that answers calls with a tone), fed by the simulator's
-people, with incidents a few times a minute. SIGINT or SIGTERM stops it all in the reverse
-order: the simulation, the units (each says offline), the hub (drained), then the database
-and broker it started, and it removes its work folder.
+people, with incidents a few times a minute. SIGINT, SIGTERM or SIGHUP (the terminal closed)
+stops it all in the reverse order: the simulation, the units (each says offline), the hub
+(drained), then the database and broker it started, and it removes its work folder.
 """
 
 from __future__ import annotations
@@ -119,13 +119,13 @@ async def run_demo(options: DemoOptions, out: TextIO) -> None:
     say = _Say(out)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     try:
         async with contextlib.AsyncExitStack() as stack:
             failure = await _run(options, stack, stop, say)
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(signum)
     if failure is not None:
         raise DemoError(f"the simulation failed: {failure!r}") from failure

@@ -95,8 +95,12 @@ def _file(root: Path, wanted: str) -> web.FileResponse:
     parts = wanted.split("/")
     if any(not part or part.startswith(".") for part in parts):
         raise web.HTTPNotFound
-    path = (root / wanted).resolve()
-    content_type = CONTENT_TYPES.get(path.suffix)
-    if content_type is None or not path.is_relative_to(root) or not path.is_file():
+    try:
+        path = (root / wanted).resolve()
+        content_type = CONTENT_TYPES.get(path.suffix)
+        found = content_type is not None and path.is_relative_to(root) and path.is_file()
+    except (ValueError, OSError) as err:  # a NUL byte or a name the system refuses
+        raise web.HTTPNotFound from err
+    if not found or content_type is None:
         raise web.HTTPNotFound
     return web.FileResponse(path, headers={"Content-Type": content_type, **SECURITY_HEADERS})

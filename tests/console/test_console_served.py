@@ -42,7 +42,7 @@ async def test_the_page_and_its_modules_come_with_a_strict_policy(hub: RunningHu
 
 
 async def test_nothing_else_is_served_from_the_console_folder(hub: RunningHub) -> None:
-    """Paths out of the folder, hidden files and unknown file types are 404."""
+    """Paths out of the folder, hidden files, unknown file types and bad names are 404."""
     async with aiohttp.ClientSession() as http:
         for path in [
             "/console/../hub/app.py",
@@ -51,6 +51,7 @@ async def test_nothing_else_is_served_from_the_console_folder(hub: RunningHub) -
             "/console/nothing-here.js",
             "/console/locales",
             "/console//etc/passwd",
+            "/console/a%00.js",
         ]:
             async with http.get(f"{hub.url}{path}") as response:
                 assert response.status == 404, path
