@@ -187,6 +187,7 @@ function signedOut(message) {
   state.waiting.clear();
   asked.clear();
   buffered = [];
+  clearTimeout(reloadRetry);
   state.selected = null;
   setCsrf("");
   detail.clear();
@@ -199,6 +200,10 @@ function signedOut(message) {
 
 let reloading = null;
 let reloadAgain = false;
+const RELOAD_BACKOFF_FIRST_MS = 1000;
+const RELOAD_BACKOFF_MAX_MS = 15000;
+let reloadRetry = null;
+let reloadBackoff = RELOAD_BACKOFF_FIRST_MS;
 let buffered = [];
 
 async function reloadLists() {
@@ -207,18 +212,30 @@ async function reloadLists() {
     return reloading;
   }
   reloading = (async () => {
+    let failed = false;
     do {
       reloadAgain = false;
+      failed = false;
       try {
         const [open, tasks] = await Promise.all([openAlarms(), get("/api/v1/calls?state=open")]);
         if (!state.me) break; // signed out meanwhile
         state.alarms = new Map(open.map((alarm) => [alarm.alarm_id, alarm]));
         state.calls = new Map(tasks.items.map((task) => [task.task_id, task]));
       } catch (err) {
+        failed = true;
         if (!(err instanceof ApiError && err.status === 401)) announce(describeError(err), { error: true });
       }
     } while (reloadAgain);
     reloading = null;
+    // A reload that failed is tried again, waiting longer each time: alarms raised while the
+    // socket was down must not stay missing until the next reconnect.
+    clearTimeout(reloadRetry);
+    if (failed && state.me) {
+      reloadRetry = setTimeout(reloadLists, reloadBackoff);
+      reloadBackoff = Math.min(reloadBackoff * 2, RELOAD_BACKOFF_MAX_MS);
+    } else {
+      reloadBackoff = RELOAD_BACKOFF_FIRST_MS;
+    }
     // What the stream brought meanwhile, in order, over the snapshot: nothing newer is lost.
     const missed = buffered;
     buffered = [];

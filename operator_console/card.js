@@ -41,7 +41,7 @@ export class Card {
     try {
       const [card, events] = await Promise.all([
         get(`/api/v1/homes/${home}`),
-        get(`/api/v1/homes/${home}/events?from=${isoQuery(from)}&limit=200`),
+        get(`/api/v1/homes/${home}/events?from=${isoQuery(from)}&limit=200&order=newest`),
       ]);
       if (ticket !== this.ticket) return;
       this.card = card;
@@ -245,7 +245,7 @@ export class Card {
   }
 
   timeline() {
-    const latest = [...this.events].reverse().slice(0, EVENTS_SHOWN);
+    const latest = this.events.slice(0, EVENTS_SHOWN); // the hub sends the newest first
     return h(
       "div",
       { class: "card-events" },

@@ -340,9 +340,11 @@ async def test_the_registry_keeps_each_persons_card_for_their_district_and_audit
     assert status == 403
     status, events = await anna.get("/api/v1/homes/casa-nord/events?from=2020-01-01T00:00:00Z")
     assert (status, events["items"]) == (200, [])
-    status, bad = await anna.get("/api/v1/homes/casa-nord/events?from=monday&limit=9999")
+    status, bad = await anna.get(
+        "/api/v1/homes/casa-nord/events?from=monday&limit=9999&order=sideways"
+    )
     assert status == 422
-    assert {f["field"] for f in bad["fields"]} == {"from", "limit"}
+    assert {f["field"] for f in bad["fields"]} == {"from", "limit", "order"}
     reads = await rows(
         database_url,
         "SELECT actor, action FROM audit_log WHERE subject = 'home:casa-nord' ORDER BY id",

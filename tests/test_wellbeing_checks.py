@@ -22,6 +22,7 @@ Conn = psycopg.AsyncConnection[Any]
 ROME = ZoneInfo("Europe/Rome")
 DAY = datetime(2026, 11, 24, tzinfo=ROME)  # a Tuesday
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 def rome(hour: int, minute: int = 0, days: int = 0) -> datetime:
@@ -295,3 +296,14 @@ async def test_a_device_with_a_door_and_a_thermometer_keeps_both_readings(db: Co
     await store(db, "multi-1", "door", {"open": True}, rome(2))
     await store(db, "multi-1", "temperature", {"celsius": 20.0}, rome(2, 1))
     assert len(await wellbeing_checks.raise_night_doors(db, rome(2, 5))) == 1
+
+
+async def test_a_homes_latest_events_can_be_read_newest_first(db: Conn) -> None:
+    """Of 300 events, the 200 newest, newest first (the resident card's timeline)."""
+    for minute in range(300):
+        await store(db, "pir-hall", "motion", {"detected": True}, rome(8) + minute * MINUTE)
+    newest = await registry.home_events(
+        db, "home-1", start=rome(0), end=rome(23), limit=200, newest_first=True
+    )
+    assert [row[1] for row in newest[:2]] == [rome(8) + 299 * MINUTE, rome(8) + 298 * MINUTE]
+    assert len(newest) == 200

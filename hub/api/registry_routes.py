@@ -294,12 +294,20 @@ async def _events(request: web.Request) -> web.Response:
         limit = parse_limit(request.query.get("limit", "200"))
     except ValueError as err:
         problems.append(FieldProblem(field="limit", message=str(err)))
+    order = request.query.get("order", "oldest")
+    if order not in {"oldest", "newest"}:
+        problems.append(FieldProblem(field="order", message="oldest or newest"))
     if problems:
         raise ApiError(422, "bad query", problems)
     async with pool_of(request).connection() as conn, conn.transaction():
         await _visible_home(conn, user, home_id)
         found = await registry.home_events(
-            conn, home_id, start=bounds["from"], end=bounds["to"], limit=limit
+            conn,
+            home_id,
+            start=bounds["from"],
+            end=bounds["to"],
+            limit=limit,
+            newest_first=order == "newest",
         )
         await audit.record(
             conn,

@@ -172,18 +172,23 @@ async def presence(conn: AsyncConnection[Any], home_id: str) -> tuple[Any, ...] 
     return None if row is None else tuple(row)
 
 
-async def home_events(
+async def home_events(  # noqa: PLR0913 - the range, the limit and the order
     conn: AsyncConnection[Any],
     home_id: str,
     *,
     start: datetime,
     end: datetime,
     limit: int,
+    newest_first: bool = False,
 ) -> list[tuple[Any, ...]]:
-    """A home's events with ``start <= ts < end``, oldest first, at most ``limit``."""
+    """A home's events with ``start <= ts < end``, at most ``limit``.
+
+    The oldest of them first, or with ``newest_first`` the newest.
+    """
+    order = "ts DESC, seq DESC" if newest_first else "ts, seq"
     cursor = await conn.execute(
-        "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"
-        " WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY ts, seq LIMIT %s",
+        "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"  # noqa: S608 - one of two fixed orders
+        f" WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {order} LIMIT %s",
         (home_id, start, end, limit),
     )
     return [tuple(row) for row in await cursor.fetchall()]
