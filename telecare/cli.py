@@ -48,6 +48,7 @@ from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
 from telecare import __version__
 from telecare.demo import DemoError, DemoOptions, run_demo
+from telecare.demo_register import ForeignDatabaseError
 from telecare.demo_services import DemoServiceError
 from telecare.logs import configure_logging
 from telecare.mqtt import MqttProtocol
@@ -533,7 +534,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     try:
         asyncio.run(run_demo(options, sys.stdout))
-    except (DemoError, DemoServiceError, ServiceError) as err:
+    except (DemoError, DemoServiceError, ServiceError, ForeignDatabaseError) as err:
         sys.stderr.write(f"telecare demo: {err}\n")
         return EXIT_FAILED
     except psycopg.Error as err:

@@ -45,6 +45,7 @@ from telecare.demo_register import (
     DemoHome,
     add_demo_users,
     plan_home,
+    refuse_foreign_data,
     register_homes,
 )
 from telecare.demo_services import database_kind, ensure_mosquitto, start_broker, start_database
@@ -283,6 +284,7 @@ async def _prepare(
     """Migrate, sign up the staff, register the homes and write their history."""
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await migrate.migrate(conn)
+        await refuse_foreign_data(conn)
         await add_demo_users(conn)
         new = await register_homes(conn, plans, datetime.now(UTC))
     kept = len(plans) - len(new)

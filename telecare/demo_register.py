@@ -41,6 +41,8 @@ class DemoUser:
     districts: tuple[str, ...] = DISTRICTS
 
 
+DEMO_HOME_PATTERN = r"^casa-[0-9]{5}$"
+"""The ids of the demo's homes (``casa-00001`` and on, :func:`telecare.demo.demo_homes`)."""
 DEMO_USERS = (
     DemoUser("operatore1", Role.OPERATOR),
     DemoUser("operatore2", Role.OPERATOR),
@@ -267,6 +269,34 @@ def _calls(index: int) -> tuple[CallScheduleIn, ...]:
     if index % 4 == 1:
         return (CallScheduleIn(weekdays=[1, 4], at=time(10, 30)),)
     return ()
+
+
+class ForeignDatabaseError(RuntimeError):
+    """The database holds people or homes that are not the demo's."""
+
+
+async def refuse_foreign_data(conn: AsyncConnection[Any]) -> None:
+    """Refuse a database with users or homes the demo did not make.
+
+    The demo signs up staff with a password printed for anyone to read: on a service's real
+    database (a ``TELECARE_DATABASE_URL`` left in ``.env``) that would open it to anyone.
+
+    Raises:
+        ForeignDatabaseError: naming how many users and homes are not the demo's.
+    """
+    names = [user.username for user in DEMO_USERS]
+    users = await conn.execute("SELECT count(*) FROM users WHERE username <> ALL(%s)", (names,))
+    homes_ = await conn.execute(
+        "SELECT count(*) FROM homes WHERE home_id !~ %s", (DEMO_HOME_PATTERN,)
+    )
+    foreign_users = (await users.fetchone() or (0,))[0]
+    foreign_homes = (await homes_.fetchone() or (0,))[0]
+    if foreign_users or foreign_homes:
+        raise ForeignDatabaseError(
+            f"the database holds {foreign_users} users and {foreign_homes} homes that are not"
+            " the demo's; the demo signs up users with a public password, so it runs only on"
+            " its own database or an empty one"
+        )
 
 
 async def add_demo_users(conn: AsyncConnection[Any]) -> None:

@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
+import psycopg
 import pytest
 from consoles import Console
 from fix_mqtt import clear_retained, options_for
+from queries import rows
 
+from hub.auth.users import Role, add_user
+from hub.storage import migrate
 from telecare.demo import HOME_PREFIX
 from telecare.demo_services import find_mosquitto
 from telecare.services import free_port
@@ -175,6 +179,24 @@ async def test_demo_on_the_services_in_the_environment(
             await demo.process.wait()
         # The units' retained statuses would reach later tests' hubs.
         await clear_retained(options_for(mqtt_broker), HOME_PREFIX)
+
+
+@pytest.mark.mqtt5
+async def test_demo_refuses_a_database_with_people_that_are_not_its_own(
+    mqtt_broker: Broker, database_url: str, tmp_path: Path
+) -> None:
+    """A service's database named by mistake is left alone: no public-password users in it."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await migrate.migrate(conn)
+        await add_user(conn, "mario", "a real password", Role.OPERATOR, ["ats-vera"])
+    environment = clean_environment(
+        TELECARE_MQTT_URL=mqtt_broker.url, TELECARE_DATABASE_URL=database_url
+    )
+    demo = await start_demo(tmp_path, environment, "--port", str(free_port()), *FAST)
+    assert await demo.process.wait() != 0
+    assert "1 users and 0 homes that are not the demo's" in demo.log.read_text()
+    users = await rows(database_url, "SELECT username FROM users")
+    assert users == [("mario",)]
 
 
 @pytest.mark.skipif(find_mosquitto() is None, reason="no mosquitto: the demo would install it")
