@@ -1,6 +1,6 @@
 // The hub's REST API: JSON both ways, the session's CSRF token on every change.
 
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -8,6 +8,8 @@ export class ApiError extends Error {
     this.status = status;
     this.reason = body?.error ?? "";
     this.fields = body?.fields ?? [];
+    this.code = body?.code ?? null;
+    this.params = body?.params ?? {};
   }
 }
 
@@ -61,8 +63,15 @@ export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body = {}, options) => api("POST", path, body, options);
 
 /** The operator's words for what went wrong with a request. */
+/** The hub's reason in the operator's language: its code's words, else its English text. */
+export function hubReason(code, params, english) {
+  const key = `error.code.${code}`;
+  return code && has(key) ? t(key, params ?? {}) : english;
+}
+
 export function describeError(error) {
   if (!(error instanceof ApiError)) return t("error.other", { reason: String(error?.message ?? error) });
+  if (error.code && has(`error.code.${error.code}`)) return hubReason(error.code, error.params, error.reason);
   switch (error.status) {
     case 0:
       return t("error.network");

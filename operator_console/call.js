@@ -6,7 +6,7 @@
 // For tests and diagnostics, window.telecareCall tells the state and the bytes sent and
 // received (RTCPeerConnection.getStats), also kept on the panel as data attributes.
 
-import { get } from "./api.js";
+import { get, hubReason } from "./api.js";
 import { h, replace } from "./dom.js";
 import { formatElapsed, t } from "./i18n.js";
 
@@ -300,7 +300,9 @@ class HomeCall {
         this.onChange();
         break;
       case "call.refused":
-        this.end("refused", message.error ?? "", { tell: false });
+        this.end("refused", hubReason(message.code, message.params, message.error ?? ""), {
+          tell: false,
+        });
         break;
       case "call.answer":
         try {

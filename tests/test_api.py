@@ -117,6 +117,7 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
     assert "claimed" in refused["error"]
     status, refused = await bruno.post(f"{base}/resolve", {"outcome": "false_alarm"})
     assert (status, refused["error"]) == (409, "the alarm is handled by anna")
+    assert (refused["code"], refused["params"]) == ("alarm.held_by", {"user": "anna"})
     assert (await anna.post(f"{base}/start", {}))[0] == 200
     assert (await anna.post(f"{base}/notes", {"text": "spoke with her, son on his way"}))[0] == 200
     called = {"name": "Luca Rossi", "phone": "+39 333 1234567", "result": "on_the_way"}
@@ -132,6 +133,7 @@ async def test_an_operator_claims_starts_notes_and_resolves_and_each_step_is_rec
     )
     status, again = await bruno.post(f"{base}/claim", {})
     assert (status, again["error"]) == (409, "the alarm is already resolved")
+    assert (again["code"], again["params"]["state"]) == ("alarm.closed", "resolved")
     status, detail = await anna.get(base)
     assert [(s["actor"], s["action"]) for s in detail["timeline"]] == [
         ("system", "raised"),

@@ -227,6 +227,8 @@ async def test_calls_the_hub_will_not_place_are_refused_with_the_reason(
             "type": "call.refused",
             "ref": "x",
             "error": "a social_worker does not place calls",
+            "code": "call.role",
+            "params": {"role": "social_worker"},
         }
     stranger_page = Console(hub.url)
     try:
@@ -244,6 +246,7 @@ async def test_calls_the_hub_will_not_place_are_refused_with_the_reason(
         await anna.send({"type": "call.start", "ref": "z", "home_id": home_id})
         refused = await anna.next_call_message()
         assert (refused["ref"], refused["error"].split(":")[0]) == ("z", "call.start.sdp")
+        assert (refused["code"], refused["params"]) == ("call.invalid", {"field": "call.start.sdp"})
         stranger = str(uuid.uuid4())
         await anna.send({"type": "call.hangup", "call_id": stranger})
         assert (await anna.next_call_message())["error"] == f"no call {stranger} here"

@@ -107,6 +107,7 @@ async def test_a_planned_call_reaches_the_queue_and_its_attempts_are_recorded(
     assert (await anna.post(f"/api/v1/calls/{task_id}/claim", {}))[0] == 200
     status, refused = await bruno.post(f"/api/v1/calls/{task_id}/claim", {})
     assert (status, refused["error"]) == (409, "the call is handled by anna")
+    assert (refused["code"], refused["params"]) == ("call.held_by", {"user": "anna"})
     outcome = f"/api/v1/calls/{task_id}/outcome"
     assert (await bruno.post(outcome, {"outcome": "spoke"}))[0] == 409
     status, after = await anna.post(outcome, {"outcome": "no_answer", "notes": "rang 10 times"})

@@ -55,6 +55,9 @@ class IllegalTransitionError(HubError):
         self.current = current
         self.wanted = wanted
         self.reason = reason
+        self.code = "alarm.closed" if not current.is_open else "alarm.cannot_become"
+        """The reason as a key a console translates, with :attr:`params`."""
+        self.params = {"state": current.value, "wanted": wanted.value}
 
 
 def check_transition(current: AlarmState, wanted: AlarmState) -> None:

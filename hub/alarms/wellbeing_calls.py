@@ -43,10 +43,12 @@ class CallOutcome(StrEnum):
 class CallTaskError(HubError):
     """An outcome or claim the task's state does not allow; ``reason`` says why, for a 409."""
 
-    def __init__(self, reason: str) -> None:
-        """Keep the reason."""
+    def __init__(self, reason: str, code: str, params: dict[str, str] | None = None) -> None:
+        """Keep the reason, and its ``code`` and ``params`` for a console's own words."""
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +94,10 @@ def after_outcome(
         CallTaskError: the task is not claimed (claim it first) or already closed.
     """
     if state is not CallState.CLAIMED:
+        if state is CallState.OPEN:
+            raise CallTaskError("claim the call before recording its outcome", "call.claim_first")
         raise CallTaskError(
-            "claim the call before recording its outcome"
-            if state is CallState.OPEN
-            else f"the call is already {state.value}"
+            f"the call is already {state.value}", "call.closed", {"state": state.value}
         )
     if outcome is CallOutcome.SPOKE:
         return AfterOutcome(CallState.DONE, None, raise_alarm=False)

@@ -28,11 +28,19 @@ M = TypeVar("M", bound=BaseModel)
 class ApiError(Exception):
     """An error answered as JSON: status, message and the fields at fault."""
 
-    def __init__(self, status: int, message: str, fields: list[FieldProblem] | None = None) -> None:
-        """Say what went wrong."""
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        fields: list[FieldProblem] | None = None,
+        *,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
+        """Say what went wrong: in English, and as a ``code`` with ``params`` for consoles."""
         super().__init__(message)
         self.status = status
-        self.body = ErrorBody(error=message, fields=fields or [])
+        self.body = ErrorBody(error=message, fields=fields or [], code=code, params=params or {})
 
 
 def pool_of(request: web.Request) -> AsyncConnectionPool[Any]:

@@ -162,7 +162,12 @@ async def _act(
         row = await _visible(conn, user, task_id)
         overrides = user.role in {Role.SUPERVISOR, Role.ADMIN}
         if action != "call.claim" and row.claimed_by not in {None, user.username} and not overrides:
-            raise ApiError(409, f"the call is handled by {row.claimed_by}")
+            raise ApiError(
+                409,
+                f"the call is handled by {row.claimed_by}",
+                code="call.held_by",
+                params={"user": str(row.claimed_by)},
+            )
         try:
             if action == "call.claim":
                 await calls.claim(conn, task_id, user.username, now)
@@ -179,7 +184,7 @@ async def _act(
                     now=now,
                 )
         except CallTaskError as err:
-            raise ApiError(409, err.reason) from err
+            raise ApiError(409, err.reason, code=err.code, params=err.params) from err
         await audit.record(
             conn,
             user.username,

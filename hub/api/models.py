@@ -144,6 +144,11 @@ class ErrorBody(BaseModel):
 
     error: str
     fields: list[FieldProblem] = Field(default_factory=list)
+    code: str | None = Field(
+        default=None,
+        description="A stable key for the error, for a console to put into its own language.",
+    )
+    params: dict[str, str] = Field(default_factory=dict, description="The code's values.")
 
 
 class HomeIn(_In):

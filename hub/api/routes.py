@@ -114,7 +114,8 @@ async def _errors(
     except ApiError as err:
         return json_response(err.body, status=err.status)
     except IllegalTransitionError as err:
-        return json_response(ErrorBody(error=err.reason), status=409)
+        body = ErrorBody(error=err.reason, code=err.code, params=err.params)
+        return json_response(body, status=409)
 
 
 async def _openapi(_request: web.Request) -> web.Response:
@@ -322,7 +323,12 @@ async def _act(
         overrides = user.role in {users.Role.SUPERVISOR, users.Role.ADMIN}
         held_by_other = row.claimed_by not in {None, user.username}
         if holder_only and held_by_other and not overrides and row.state != AlarmState.RAISED:
-            raise ApiError(409, f"the alarm is handled by {row.claimed_by}")
+            raise ApiError(
+                409,
+                f"the alarm is handled by {row.claimed_by}",
+                code="alarm.held_by",
+                params={"user": str(row.claimed_by)},
+            )
         await work(conn, user, alarm_id, now)
         await audit.record(
             conn, user.username, action, f"alarm:{alarm_id}", {"home_id": row.home_id}

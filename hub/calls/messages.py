@@ -65,6 +65,8 @@ class CallRefused(BaseModel):
     type: Literal["call.refused"] = "call.refused"
     ref: str | None
     error: str
+    code: str = Field(description="A stable key for the reason, for the console's own words.")
+    params: dict[str, str] = Field(default_factory=dict)
 
 
 class CallAnswered(BaseModel):

@@ -74,7 +74,13 @@ _MESSAGES: TypeAdapter[StartCall | SendIce | HangUp] = TypeAdapter(ConsoleCallMe
 
 
 class CallRefusedError(HubError):
-    """The hub will not place this call; the message says why, for the console."""
+    """The hub will not place this call; the message says why, and ``code`` for consoles."""
+
+    def __init__(self, reason: str, code: str, params: dict[str, str] | None = None) -> None:
+        """Keep the reason, and its ``code`` and ``params`` for a console's own words."""
+        super().__init__(reason)
+        self.code = code
+        self.params = params or {}
 
 
 @dataclass
@@ -116,20 +122,38 @@ class CallRelay:
         except ValidationError as err:
             problem = err.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
-            _tell(console, CallRefused(ref=_ref_of(text), error=f"{where}: {problem['msg']}"))
+            refused = CallRefused(
+                ref=_ref_of(text),
+                error=f"{where}: {problem['msg']}",
+                code="call.invalid",
+                params={"field": where},
+            )
+            _tell(console, refused)
             return
         if isinstance(message, StartCall):
             try:
                 await self._start(user, console, message)
             except CallRefusedError as err:
-                _tell(console, CallRefused(ref=message.ref, error=str(err)))
+                refused = CallRefused(
+                    ref=message.ref, error=str(err), code=err.code, params=err.params
+                )
+                _tell(console, refused)
             except psycopg.Error as err:
                 log.warning("call_start_failed", home_id=message.home_id, error=str(err))
-                _tell(console, CallRefused(ref=message.ref, error="the hub cannot place calls now"))
+                refused = CallRefused(
+                    ref=message.ref, error="the hub cannot place calls now", code="call.unavailable"
+                )
+                _tell(console, refused)
             return
         session = self._calls.get(message.call_id)
         if session is None or session.console is not console:
-            _tell(console, CallRefused(ref=None, error=f"no call {message.call_id} here"))
+            refused = CallRefused(
+                ref=None,
+                error=f"no call {message.call_id} here",
+                code="call.unknown",
+                params={"call_id": str(message.call_id)},
+            )
+            _tell(console, refused)
             return
         if isinstance(message, SendIce):
             try:
@@ -156,15 +180,17 @@ class CallRelay:
 
     async def _start(self, user: User, console: Console, message: StartCall) -> None:
         if not user.acts_on_alarms:
-            raise CallRefusedError(f"a {user.role.value} does not place calls")
+            raise CallRefusedError(
+                f"a {user.role.value} does not place calls", "call.role", {"role": user.role.value}
+            )
         async with self._pool().connection() as conn:
             district = await registry.home_district(conn, message.home_id)
             if district is None or not user.serves(district):
-                raise CallRefusedError("no such home")
+                raise CallRefusedError("no such home", "call.no_home")
             if message.alarm_id is not None:
                 alarm = await alarms.get_alarm(conn, message.alarm_id)
                 if alarm is None or alarm.home_id != message.home_id:
-                    raise CallRefusedError("no such alarm in this home")
+                    raise CallRefusedError("no such alarm in this home", "call.no_alarm")
         session = CallSession(
             call_id=uuid.uuid4(),
             home_id=message.home_id,
@@ -187,7 +213,9 @@ class CallRelay:
             self._publish(topic(message.home_id, Channel.CALL_DOWN), encode(offer))
         except HubError as err:
             await self._record(session, "call_ended", {"reason": HangupReason.FAILED.value})
-            raise CallRefusedError(f"the hub cannot reach the home now ({err})") from err
+            raise CallRefusedError(
+                f"the hub cannot reach the home now ({err})", "call.unreachable"
+            ) from err
         self._calls[session.call_id] = session
         _tell(console, CallPlaced(ref=message.ref, call_id=session.call_id))
         log.info(

@@ -219,10 +219,18 @@ async def claim(
     if row is None:
         raise UnknownCallError(str(task_id))
     if row.state == CallState.OPEN:
-        raise CallTaskError(f"the call is not due until {row.next_try_at.isoformat()}")
+        raise CallTaskError(
+            f"the call is not due until {row.next_try_at.isoformat()}",
+            "call.not_due",
+            {"at": row.next_try_at.isoformat()},
+        )
     if row.state == CallState.CLAIMED:
-        raise CallTaskError(f"the call is handled by {row.claimed_by}")
-    raise CallTaskError(f"the call is already {row.state}")
+        raise CallTaskError(
+            f"the call is handled by {row.claimed_by}",
+            "call.held_by",
+            {"user": str(row.claimed_by)},
+        )
+    raise CallTaskError(f"the call is already {row.state}", "call.closed", {"state": row.state})
 
 
 async def release(
@@ -242,8 +250,12 @@ async def release(
     if await cursor.fetchone() is None:
         row = await get_call(conn, task_id)
         if row is not None and row.state == CallState.CLAIMED:
-            raise CallTaskError(f"the call is handled by {row.claimed_by}")
-        raise CallTaskError("only a claimed call can be released")
+            raise CallTaskError(
+                f"the call is handled by {row.claimed_by}",
+                "call.held_by",
+                {"user": str(row.claimed_by)},
+            )
+        raise CallTaskError("only a claimed call can be released", "call.not_claimed")
 
 
 async def record_outcome(  # noqa: PLR0913 - the attempt, who made it and what they said
@@ -271,7 +283,9 @@ async def record_outcome(  # noqa: PLR0913 - the attempt, who made it and what t
         raise UnknownCallError(str(task_id))
     state, attempts, max_attempts, retry, home_id, planned_at, holder = row
     if state == CallState.CLAIMED and holder != actor and not overrides:
-        raise CallTaskError(f"the call is handled by {holder}")
+        raise CallTaskError(
+            f"the call is handled by {holder}", "call.held_by", {"user": str(holder)}
+        )
     made = attempts + (1 if outcome is not CallOutcome.SKIPPED else 0)
     schedule = Schedule(frozenset(), planned_at.time(), retry, max_attempts)
     after = wellbeing_calls.after_outcome(CallState(state), outcome, made, schedule, now)

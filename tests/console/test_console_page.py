@@ -194,3 +194,35 @@ async def test_the_page_asks_nothing_of_any_other_origin(
     assert console.sockets
     assert {origin(url) for url in console.sockets} == {hub}
     assert all(url.startswith("ws://") for url in console.sockets)
+
+
+async def test_the_hubs_refusals_are_put_into_the_operators_language(
+    open_console: Callable[..., Awaitable[Opened]],
+) -> None:
+    """A 409 or a refused call is shown in the operator's language, from the hub's code.
+
+    A code the console does not know falls back to the hub's own (English) text.
+    """
+    page = (await open_console()).page
+    said: dict[str, str] = await page.evaluate(
+        """async () => {
+        const api = await import("/console/api.js");
+        const i18n = await import("/console/i18n.js");
+        const held = new api.ApiError(409, {
+          error: "the call is handled by anna", code: "call.held_by", params: { user: "anna" },
+        });
+        const unknown = new api.ApiError(409, { error: "something new", code: "new.thing" });
+        i18n.setLanguage("it");
+        const it = api.describeError(held);
+        const fallback = api.describeError(unknown);
+        const refused = api.hubReason("call.role", { role: "social_worker" }, "english");
+        i18n.setLanguage("en");
+        const en = api.describeError(held);
+        i18n.setLanguage("it");
+        return { it, en, fallback, refused };
+      }"""
+    )
+    assert said["it"] == "Questa telefonata è già di anna."
+    assert said["en"] == "This call is already anna's."
+    assert said["fallback"] == "Non si può: something new"
+    assert said["refused"] == "Il tuo ruolo non permette di chiamare."
