@@ -150,3 +150,21 @@ async def test_a_device_taken_away_is_forgotten(
         {"deleted": "pir-1"},
     )
     assert (await dario.get("/api/v1/homes/casa-nord"))[1]["devices"] == []
+
+
+async def test_bad_queries_and_bodies_of_the_call_routes_name_the_field(
+    consoles: dict[str, Console],
+) -> None:
+    """A wrong state or limit, a too long search, an unknown outcome: 422 naming the field."""
+    anna = consoles["anna"]
+    for path, field in [
+        ("/api/v1/calls?state=sometimes", "state"),
+        ("/api/v1/calls?limit=0", "limit"),
+        ("/api/v1/alarms?q=" + "x" * 65, "q"),
+    ]:
+        status, body = await anna.get(path)
+        assert (status, [f["field"] for f in body["fields"]]) == (422, [field]), path
+    no_task = "/api/v1/calls/00000000-0000-0000-0000-000000000000/outcome"
+    status, body = await anna.post(no_task, {"outcome": "maybe"})
+    assert (status, [f["field"] for f in body["fields"]]) == (422, ["outcome"])
+    assert (await anna.post(no_task, {"outcome": "spoke"}))[0] == 404

@@ -71,6 +71,7 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
         ("TELECARE_LOG_FORMAT", "xml", "log_format"),
         ("TELECARE_TRUSTED_PROXY", "proxy.local", "trusted_proxy"),
         ("TELECARE_COOKIE_SECURE", "sometimes", "cookie_secure"),
+        ("TELECARE_CENTRE_TIME_ZONE", "Mars/Olympus", "centre_time_zone"),
     ],
 )
 def test_bad_values_name_the_setting(
@@ -81,6 +82,18 @@ def test_bad_values_name_the_setting(
     with pytest.raises(ValidationError) as caught:
         HubSettings()
     assert [error["loc"] for error in caught.value.errors()] == [(field,)]
+
+
+def test_ice_servers_are_json_stun_or_turn_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None by default; a TURN server given as JSON; an http URL is refused, named."""
+    assert HubSettings().ice_servers == []
+    turn = '[{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]'
+    monkeypatch.setenv("TELECARE_ICE_SERVERS", turn)
+    assert HubSettings().ice_servers[0].urls == ["turn:turn.example.org:3478"]
+    monkeypatch.setenv("TELECARE_ICE_SERVERS", '[{"urls": ["http://turn.example.org"]}]')
+    with pytest.raises(ValidationError) as caught:
+        HubSettings()
+    assert caught.value.errors()[0]["loc"][0] == "ice_servers"
 
 
 def test_the_trusted_proxy_is_an_address_or_a_network(monkeypatch: pytest.MonkeyPatch) -> None:
