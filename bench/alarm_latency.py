@@ -126,8 +126,8 @@ from device_sim.home import PENDANT
 from device_sim.simulation import EventLog, LoadEmitter, SimClock, Simulation, make_homes
 from hub.auth import users
 from protocol import Channel, EventBatch, EventKind, Trigger, TriggerEvent, encode, topic
-from telecare.logs import configure_logging
-from telecare.mqtt import MqttOptions
+from runtime.logs import configure_logging
+from runtime.mqtt import MqttOptions
 from telecare.services import ServiceError
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ if TYPE_CHECKING:
     from multiprocessing.synchronize import Event as ProcessEvent
 
     from bench.ingest import Message
-    from telecare.mqtt_link import MqttLink
+    from runtime.mqtt_link import MqttLink
 
 Report = dict[str, Any]
 

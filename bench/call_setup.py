@@ -126,8 +126,8 @@ from hub.auth import users
 from hub.config import HubSettings
 from hub.storage import registry
 from protocol import CallAnswer, CallOffer, EventKind, Hangup, HangupReason
-from telecare.logs import configure_logging
-from telecare.mqtt import MqttProtocol
+from runtime.logs import configure_logging
+from runtime.mqtt import MqttProtocol
 from telecare.services import ServiceError, free_port
 
 if TYPE_CHECKING:

@@ -40,7 +40,7 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   machine (``machine_cores`` cores); ``dead_letters``: messages the hubs refused (should be 0);
 - ``wall_s``: the whole run, services included.
 
-The publishers and the plain subscriber are :class:`telecare.mqtt_link.MqttLink` connections
+The publishers and the plain subscriber are :class:`runtime.mqtt_link.MqttLink` connections
 (MQTT 5 over the compiled ``mqtt5`` codec), one per process, each on its own event loop: a
 few microseconds of Python per message, so that the load generator is not what limits the
 figures.
@@ -81,9 +81,9 @@ from hub.config import HubSettings
 from hub.storage import homes as home_register
 from hub.storage import migrate, partitions
 from protocol import ROOT, Channel, EventBatch, EventKind, Motion, MotionEvent, encode, topic
-from telecare.logs import configure_logging
-from telecare.mqtt import MqttOptions, parse_mqtt_url
-from telecare.mqtt_link import MAX_PACKET_ID, MqttLink
+from runtime.logs import configure_logging
+from runtime.mqtt import MqttOptions, parse_mqtt_url
+from runtime.mqtt_link import MAX_PACKET_ID, MqttLink
 from telecare.services import (
     ServiceError,
     broker_kind,

@@ -10,7 +10,7 @@ has at two moments of ``day`` (a Tuesday by default), local time Europe/Rome: ``
 03:00, when the night rules can fire, and ``morning`` at 09:30, when late rise can. Every
 random choice comes from ``seed``. The rows are written directly (COPY), not through the
 ingest; only the checks themselves are the hub's (``refresh_baselines`` in
-:mod:`hub.storage.wellbeing_checks` and :data:`hub.alarms.timers.WELLBEING_CHECKS`), called as
+:mod:`hub.storage.wellbeing_checks` and :data:`hub.loops.alarm_timers.WELLBEING_CHECKS`), called as
 they are, with the moment as their ``now``:
 
 - every home a ``home_activity`` row, a ``sensor_state`` row for its bed pad, front door and
@@ -109,10 +109,10 @@ from bench.ingest import BenchError, fresh_database
 from hub.alarms import baseline, supervision
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import InactivityRule, NightDoorRule, NightWindow, OutOfBedRule
-from hub.alarms.timers import WELLBEING_CHECKS, WELLBEING_EVERY_S
+from hub.loops.alarm_timers import WELLBEING_CHECKS, WELLBEING_EVERY_S
 from hub.storage import alarms, events, homes, migrate, partitions, wellbeing_checks
 from hub.storage.alarms import DEFAULT_TIME_ZONE
-from telecare.logs import configure_logging
+from runtime.logs import configure_logging
 from telecare.services import ServiceError, postgres_kind, start_postgres
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from telecare.settings import CommonSettings
+from runtime.settings import CommonSettings
 
 
 class SimSettings(CommonSettings):

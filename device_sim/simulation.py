@@ -49,14 +49,14 @@ from protocol import (
     encode,
     topic,
 )
-from telecare.mqtt_link import LinkClosedError, MqttLink
+from runtime.mqtt_link import LinkClosedError, MqttLink
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
     from gateway.outbox import Draft
-    from telecare.mqtt import MqttOptions
+    from runtime.mqtt import MqttOptions
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from protocol import is_safe_id
-from telecare.settings import CommonSettings
+from runtime.settings import CommonSettings
 
 
 class GatewaySettings(CommonSettings):

@@ -12,7 +12,7 @@ import structlog
 from gateway.adapters.zigbee2mqtt import DeviceMap, Zigbee2MqttAdapter, Zigbee2MqttMapper
 from gateway.outbox import Outbox
 from gateway.unit import HomeUnit
-from telecare.mqtt import MqttOptions
+from runtime.mqtt import MqttOptions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -48,7 +48,7 @@ from protocol import (
     encode,
     topic,
 )
-from telecare.mqtt import make_client
+from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
     import uuid

@@ -11,7 +11,6 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
 
-from hub.alarms.timers import check_wellbeing_forever, escalate_forever
 from hub.api.access import POOL
 from hub.api.routes import add_api
 from hub.api.stream import CALL_RELAY, feed_context
@@ -21,7 +20,8 @@ from hub.ingest.consumer import Consumer, NotConnectedError
 from hub.ingest.registry import HomeRegister
 from hub.ingest.router import IngestLanes, Router
 from hub.ingest.writers import BatchPolicy, Writers
-from hub.maintenance import maintain_forever, maintain_once
+from hub.loops.alarm_timers import check_wellbeing_forever, escalate_forever
+from hub.loops.maintenance import maintain_forever, maintain_once
 from hub.metrics import HubMetrics
 from hub.storage import events, migrate
 

@@ -8,8 +8,8 @@ from pydantic import Field, IPvAnyNetwork, field_validator
 
 from hub.zones import known_zone
 from protocol import IceServer
-from telecare.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
-from telecare.settings import CommonSettings
+from runtime.mqtt import MAX_SESSION_EXPIRY_S, MqttProtocol
+from runtime.settings import CommonSettings
 
 
 class CookieSecure(StrEnum):

@@ -1,3 +1,5 @@
-"""Runtime shared by the telecare processes: the command line, settings, logging, MQTT."""
+"""The ``telecare`` command and the demo: the top layer, wiring the hub, home unit and simulator."""
 
-__version__ = "0.1.0"
+from runtime import __version__
+
+__all__ = ["__version__"]

@@ -46,12 +46,12 @@ from hub.errors import TokenNameInUseError, UnknownTokenError, UnknownUserError
 from hub.storage import homes, migrate
 from protocol import ProtocolError, decode_topic, is_safe_id
 from protocol.asyncapi import asyncapi_document
-from telecare import __version__
+from runtime import __version__
+from runtime.logs import configure_logging
+from runtime.mqtt import MqttProtocol
 from telecare.demo import DemoError, DemoOptions, run_demo
 from telecare.demo_register import ForeignDatabaseError
 from telecare.demo_services import DemoServiceError
-from telecare.logs import configure_logging
-from telecare.mqtt import MqttProtocol
 from telecare.services import ServiceError
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ from device_sim.simulation import EventLog, GatewayEmitter, SimClock, Simulation
 from hub.app import CONSUMER, create_app
 from hub.config import HubSettings
 from hub.storage import migrate
+from runtime.mqtt import MqttProtocol
 from telecare.demo_register import (
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -49,7 +50,6 @@ from telecare.demo_register import (
     register_homes,
 )
 from telecare.demo_services import database_kind, ensure_mosquitto, start_broker, start_database
-from telecare.mqtt import MqttProtocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

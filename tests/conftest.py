@@ -1,3 +1,3 @@
-"""Test-suite wiring: the fixtures that start real services live in ``fix_*.py`` plugins."""
+"""Test-suite wiring: the real services (``services.py``) and the fixtures built on them."""
 
-pytest_plugins = ["fix_mqtt", "fix_postgres", "fix_hub", "fix_browser", "fix_console"]
+pytest_plugins = ["services", "fix_hub", "fix_browser", "fix_console"]

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from fix_hub import RunningHub
     from playwright.async_api import Browser, Request, WebSocket
 
-    from telecare.mqtt import MqttOptions
+    from runtime.mqtt import MqttOptions
     from telecare.services import Broker
 
 STAFF = [

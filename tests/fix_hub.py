@@ -19,7 +19,7 @@ from aiohttp import web
 from hub.app import create_app
 from hub.config import HubSettings
 from hub.storage import homes, migrate
-from telecare.mqtt import MqttProtocol
+from runtime.mqtt import MqttProtocol
 from telecare.services import Broker, free_port
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from protocol import (
     encode,
     topic,
 )
-from telecare.mqtt import MqttOptions, make_client
+from runtime.mqtt import MqttOptions, make_client
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -31,13 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.outbox import Draft
 from protocol import DeviceHealth, EventKind, is_safe_id
-from telecare.mqtt import make_client
+from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from telecare.mqtt import MqttOptions
+    from runtime.mqtt import MqttOptions
 
 log = structlog.get_logger(__name__)
 

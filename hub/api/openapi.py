@@ -35,7 +35,7 @@ from hub.api.models import (
     StatsToday,
     WebRtcConfig,
 )
-from telecare import __version__
+from runtime import __version__
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

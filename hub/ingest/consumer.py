@@ -4,7 +4,7 @@ Messages are acknowledged to the broker only after they are stored (manual PUBAC
 broker sends at most ``receive_maximum`` unacknowledged ones: a hub that stops mid-way gets
 them again, and a slow database slows the broker rather than filling memory.
 
-The connection is a :class:`~telecare.mqtt_link.MqttLink` (MQTT 5 only), not aiomqtt: at
+The connection is a :class:`~runtime.mqtt_link.MqttLink` (MQTT 5 only), not aiomqtt: at
 tens of thousands of packets a second, paho's per-packet Python was most of the hub's time.
 """
 
@@ -20,8 +20,8 @@ import structlog
 
 from hub.errors import HubError
 from protocol import hub_filter
-from telecare.mqtt import shared_subscription
-from telecare.mqtt_link import LinkClosedError, LinkError, MqttLink
+from runtime.mqtt import shared_subscription
+from runtime.mqtt_link import LinkClosedError, LinkError, MqttLink
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

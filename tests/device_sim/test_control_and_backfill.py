@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from fix_hub import register_homes
-from fix_mqtt import options_for
 from queries import rows
+from services import options_for
 
 from device_sim.backfill import backfill
 from device_sim.control import control_app

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from fix_hub import register_homes
-from fix_mqtt import options_for
 from queries import rows
+from services import options_for
 
 from device_sim.home import IncidentKind
 from device_sim.simulation import (

@@ -14,7 +14,7 @@ import pytest
 from fix_hub import register_homes
 from queries import until_rows
 
-from telecare.mqtt import make_client
+from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
     from fix_hub import RunningHub

@@ -21,8 +21,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 from fix_hub import register_homes
-from fix_mqtt import options_for
 from queries import eventually, rows
+from services import options_for
 
 from gateway.audio import LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
@@ -44,7 +44,7 @@ from protocol import (
     encode,
     topic,
 )
-from telecare.mqtt import make_client
+from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

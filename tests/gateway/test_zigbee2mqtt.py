@@ -17,13 +17,13 @@ from gateway.adapters.zigbee2mqtt import (
     Zigbee2MqttMapper,
 )
 from protocol import EventKind
-from telecare.mqtt import make_client
+from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from gateway.outbox import Draft
-    from telecare.mqtt import MqttOptions
+    from runtime.mqtt import MqttOptions
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
 

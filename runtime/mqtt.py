@@ -21,6 +21,8 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from runtime.errors import SharedRuntimeError
+
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 MAX_SESSION_EXPIRY_S = 2**32 - 1
 """MQTT 5's largest session expiry (a four-byte integer); it means "never expires"."""
@@ -40,7 +42,7 @@ class MqttProtocol(StrEnum):
         return aiomqtt.ProtocolVersion.V311
 
 
-class MqttUrlError(ValueError):
+class MqttUrlError(SharedRuntimeError, ValueError):
     """A broker URL that cannot be used."""
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import mqtt5
 import pytest
-from fix_mqtt import options_for
+from services import options_for
 
-from telecare.mqtt import MqttOptions, MqttProtocol
-from telecare.mqtt_link import LinkClosedError, LinkError, MqttLink
+from runtime.mqtt import MqttOptions, MqttProtocol
+from runtime.mqtt_link import LinkClosedError, LinkError, MqttLink
 
 if TYPE_CHECKING:
     from collections.abc import Callable

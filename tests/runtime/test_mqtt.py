@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
-from fix_mqtt import options_for
+from services import options_for
 
 from protocol import (
     Channel,
@@ -23,7 +23,7 @@ from protocol import (
     examples,
     topic,
 )
-from telecare.mqtt import (
+from runtime.mqtt import (
     MqttOptions,
     MqttProtocol,
     MqttUrlError,
@@ -189,7 +189,7 @@ async def test_the_will_marks_a_dead_home_unit_offline(
     script = textwrap.dedent(
         f"""
         import asyncio, aiomqtt
-        from telecare.mqtt import MqttOptions, MqttProtocol, make_client
+        from runtime.mqtt import MqttOptions, MqttProtocol, make_client
         async def main():
             options = MqttOptions(url={mqtt_options.url!r},
                                   protocol=MqttProtocol({mqtt_options.protocol.value!r}))

@@ -15,8 +15,8 @@ import psutil
 import psycopg
 import pytest
 from consoles import Console
-from fix_mqtt import clear_retained, options_for
 from queries import rows
+from services import clear_retained, options_for
 
 from hub.auth.users import Role, add_user
 from hub.storage import migrate

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from telecare.mqtt import MqttOptions, MqttProtocol, parse_mqtt_url
+from runtime.mqtt import MqttOptions, MqttProtocol, parse_mqtt_url
 
 
 class LogFormat(StrEnum):
@@ -59,7 +59,7 @@ class CommonSettings(BaseSettings):
         return value
 
     def mqtt_options(self) -> MqttOptions:
-        """The broker options for :func:`telecare.mqtt.make_client`."""
+        """The broker options for :func:`runtime.mqtt.make_client`."""
         return MqttOptions(
             url=self.mqtt_url,
             protocol=self.mqtt_protocol,

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import mqtt5
 import structlog
 
-from telecare.mqtt import MqttOptions, MqttProtocol, parse_mqtt_url
+from runtime.errors import SharedRuntimeError
+from runtime.mqtt import MqttOptions, MqttProtocol, parse_mqtt_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,7 +49,7 @@ _Waiting = tuple[str, bytes, bool, int | None]
 """A QoS 1 message waiting for a free slot: topic, payload, retain, expiry."""
 
 
-class LinkError(Exception):
+class LinkError(SharedRuntimeError):
     """The MQTT connection failed or was refused."""
 
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 import structlog
 
-from telecare.settings import LogFormat
+from runtime.settings import LogFormat
 
 
 def configure_logging(

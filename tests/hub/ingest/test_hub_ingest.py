@@ -13,9 +13,9 @@ import aiomqtt
 import pytest
 from aiohttp import web
 from fix_hub import HubProcess, RunningHub, hub_settings_for, register_homes, wait_ready
-from fix_mqtt import options_for
 from homes import Fleet, motion, panic
 from queries import rows, until_rows
+from services import options_for
 
 from hub.app import create_app
 from protocol import MAX_PAYLOAD_BYTES, Channel, encode, examples, topic

@@ -8,8 +8,8 @@ import logging
 
 import structlog
 
-from telecare.logs import configure_logging
-from telecare.settings import LogFormat
+from runtime.logs import configure_logging
+from runtime.settings import LogFormat
 
 
 class Terminal(io.StringIO):

@@ -1,7 +1,7 @@
 """Calls from a console through the hub to a real home unit, and back, over real services.
 
 The console is an aiortc peer on the hub's stream socket (the browser's side is tested in
-tests/console); the home unit is the real gateway with its speakerphone on the broker.
+tests/operator_console); the home unit is the real gateway with its speakerphone on the broker.
 """
 
 from __future__ import annotations

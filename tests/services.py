@@ -1,4 +1,10 @@
-"""Fixtures: a private MQTT broker for the test session, and unique names per test."""
+"""The real services every test stands on: one broker and one PostgreSQL server per session.
+
+Each test gets a fresh database and home ids of its own.
+
+The servers themselves are started by ``telecare.services`` (also used by the demo and the
+benchmarks); this plugin only hands them to the tests.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,14 @@ import os
 import uuid
 from typing import TYPE_CHECKING
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from protocol import ROOT
-from telecare.mqtt import MqttOptions, MqttProtocol, make_client
-from telecare.services import Broker, broker_kind
+from runtime.mqtt import MqttOptions, MqttProtocol, make_client
+from telecare.services import Broker, Postgres, broker_kind, postgres_kind, start_postgres
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator
@@ -91,3 +100,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         forced = os.environ.get("TELECARE_TEST_BROKER") == "amqtt"
         why = "TELECARE_TEST_BROKER=amqtt" if forced else "no mosquitto binary is on PATH"
         pytest.skip(AMQTT_SKIP.format(why=why))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    """The server: ``TELECARE_TEST_DATABASE_URL``, else a private cluster, else pgserver."""
+    server = start_postgres(postgres_kind(), tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres: Postgres) -> Iterator[str]:
+    """A new, empty database for this test, dropped (with its connections) afterwards."""
+    name = f"telecare_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield make_conninfo(postgres.admin_url, dbname=name)
+    with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -14,13 +14,13 @@ import pytest
 from test_mqtt import batch_for, drain, receive
 
 from protocol import Ack, Channel, encode, examples, topic
-from telecare.mqtt import MqttOptions, MqttProtocol, make_client
+from runtime.mqtt import MqttOptions, MqttProtocol, make_client
 from telecare.services import Broker
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ACL = Path(__file__).parents[1] / "deploy" / "mosquitto" / "telecare.acl"
+ACL = Path(__file__).parents[2] / "deploy" / "mosquitto" / "telecare.acl"
 USERS = {"telecare-hub": "hub-secret", "home-a": "secret-a", "home-b": "secret-b"}
 
 

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from device_sim import SimSettings
 from gateway import GatewaySettings
 from hub import HubSettings
-from telecare.mqtt import MqttProtocol
-from telecare.settings import LogFormat
+from runtime.mqtt import MqttProtocol
+from runtime.settings import LogFormat
 
 if TYPE_CHECKING:
     from pathlib import Path

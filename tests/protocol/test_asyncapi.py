@@ -18,7 +18,7 @@ from referencing.jsonschema import DRAFT7
 from protocol import Channel, decode
 from protocol.asyncapi import asyncapi_document
 
-CHECKER = Path(__file__).parent / "asyncapi"
+CHECKER = Path(__file__).parents[1] / "asyncapi"
 ON_CI = os.environ.get("CI") == "true"
 
 

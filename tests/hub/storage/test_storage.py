@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Literal
 import psycopg
 import pytest
 
-from hub import maintenance
 from hub.config import HubSettings
+from hub.loops import maintenance
 from hub.storage import dead_letters, events, homes, migrate, partitions
 from protocol import EventBatch, EventKind, Motion, MotionEvent, Trigger, TriggerEvent
 

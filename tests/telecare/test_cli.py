@@ -14,7 +14,7 @@ import pytest
 
 from hub.auth import users
 from protocol import Channel, encode, examples, topic
-from telecare import __version__
+from runtime import __version__
 
 TELECARE = str(Path(sys.executable).with_name("telecare"))
 
