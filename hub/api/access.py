@@ -1,19 +1,31 @@
-"""Who is calling the API: the pool, the caller's user (session or token), JSON errors."""
+"""Who is calling the API and what they may see and change: sign-in, districts, held tasks.
+
+The rules of access in one place:
+
+- a person's data outside the caller's districts is "not found", not "forbidden": its
+  existence is not confirmed (:func:`visible`);
+- an alarm or call task someone holds (claimed or in progress) is changed, released or closed
+  only by its holder or by a supervisor or admin; adding to its record (a note, a responder
+  called) is open to everyone who may act on it, and a closed one answers with its state
+  (:func:`check_holder`).
+"""
 
 from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
-from pydantic import BaseModel, ValidationError
 
 from hub.api.models import ErrorBody, FieldProblem
 from hub.auth import users
+from hub.errors import HubError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from hub.auth.users import User
 
 POOL = web.AppKey("pool", AsyncConnectionPool)
@@ -21,11 +33,9 @@ POOL = web.AppKey("pool", AsyncConnectionPool)
 SESSION_COOKIE = "telecare_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PAGE_MAX = 200
-M = TypeVar("M", bound=BaseModel)
 
 
-class ApiError(Exception):
+class ApiError(HubError):
     """An error answered as JSON: status, message and the fields at fault."""
 
     def __init__(
@@ -74,43 +84,6 @@ def json_response(body: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(text=body.model_dump_json(), status=status)
 
 
-async def read_body(request: web.Request, model: type[M]) -> M:
-    """The request body as ``model``; a 422 naming the fields when it is not one."""
-    raw = await request.read()
-    try:
-        return model.model_validate_json(raw or b"{}")
-    except ValidationError as err:
-        fields = [
-            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
-            for e in err.errors()
-        ]
-        raise ApiError(422, "the request body is not valid", fields) from err
-
-
-def parse_limit(text: str) -> int:
-    """A page size from a query string.
-
-    Raises:
-        ValueError: not a number from 1 to PAGE_MAX.
-    """
-    limit = int(text)
-    if not 1 <= limit <= PAGE_MAX:
-        raise ValueError(f"between 1 and {PAGE_MAX}")
-    return limit
-
-
-def parse_instant(text: str) -> datetime:
-    """A time with its offset from a query string.
-
-    Raises:
-        ValueError: not an ISO 8601 time with an offset.
-    """
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("needs a UTC offset")
-    return moment
-
-
 async def session_csrf(request: web.Request) -> str | None:
     """The CSRF token of the caller's session (None for a bearer token)."""
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -131,3 +104,31 @@ async def still_allowed(request: web.Request, user: User) -> bool:
     except ApiError:
         return False
     return now.role == user.role and set(now.districts) == set(user.districts)
+
+
+def visible(user: User, district: str | None, what: str) -> str:
+    """The district of a thing the caller asked for, if they may see it; else a 404.
+
+    Args:
+        user: the caller.
+        district: the thing's district, None when it does not exist.
+        what: its name in the message ("alarm", "call", "home").
+    """
+    if district is None or not user.serves(district):
+        raise ApiError(404, f"no such {what}")
+    return district
+
+
+def check_holder(user: User, holder: str | None, what: str) -> None:
+    """Refuse a change to a task another user holds, unless the caller overrides holds.
+
+    Args:
+        user: the caller.
+        holder: who holds the task now: None unless it is claimed or in progress.
+        what: "alarm" or "call", for the message and its code (``alarm.held_by``).
+    """
+    if holder is None or holder == user.username or user.role in users.OVERRIDING_ROLES:
+        return
+    raise ApiError(
+        409, f"the {what} is handled by {holder}", code=f"{what}.held_by", params={"user": holder}
+    )

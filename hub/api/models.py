@@ -356,6 +356,12 @@ class Deleted(BaseModel):
     deleted: str
 
 
+class SignedOut(BaseModel):
+    """The answer to signing out."""
+
+    signed_out: Literal[True]
+
+
 class QueueCounts(BaseModel):
     """Open alarms by state, and well-being calls due now."""
 

@@ -1,79 +1,66 @@
 """Supervisors' figures (the queue, the operators, today's answer times) and call settings."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the route table reads the handlers' types.
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from hub.api.access import ApiError, authenticate, json_response, pool_of
-from hub.api.models import (
-    AnswerTimesOut,
-    OperatorOut,
-    QueueCounts,
-    StatsToday,
-    WebRtcConfig,
-)
-from hub.auth.users import Role
+from aiohttp import web
+
+from hub.api.models import AnswerTimesOut, OperatorOut, QueueCounts, StatsToday, WebRtcConfig
+from hub.api.routing import Allowed, Call, RouteTable
+from hub.api.rows import out
+from hub.auth.users import OVERRIDING_ROLES, Role
+from hub.config import HubSettings
 from hub.storage import audit, stats
 
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from hub.config import HubSettings
-
-SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
+ROUTES = RouteTable()
+SUPERVISORS = Allowed(OVERRIDING_ROLES, "see the service's figures")
+CENTRE_ZONE = web.AppKey("centre_zone", ZoneInfo)
+ICE = web.AppKey("ice_servers", WebRtcConfig)
 
 
-def add_stats_routes(app: web.Application, settings: HubSettings) -> None:
-    """Serve ``/api/v1/stats/today`` and ``/api/v1/webrtc`` on ``app``."""
-    zone = ZoneInfo(settings.centre_time_zone)
-    ice = WebRtcConfig(
+def configure_stats(app: web.Application, settings: HubSettings) -> None:
+    """Keep the centre's settings these routes answer from on ``app``."""
+    app[CENTRE_ZONE] = ZoneInfo(settings.centre_time_zone)
+    app[ICE] = WebRtcConfig(
         ice_servers=[server.model_dump(mode="json") for server in settings.ice_servers]
     )
 
-    async def today(request: web.Request) -> web.Response:
-        user = await authenticate(request)
-        if user.role not in SUPERVISORS:
-            raise ApiError(403, f"a {user.role.value} does not see the service's figures")
-        now = datetime.now(UTC)
-        since = datetime.combine(now.astimezone(zone).date(), time(0), zone)
-        districts = None if user.role is Role.ADMIN else list(user.districts)
-        async with pool_of(request).connection() as conn, conn.transaction():
-            queue = await stats.queue(conn, districts, now)
-            people = await stats.operators(conn, districts, now)
-            times = await stats.answer_times(conn, districts, since, now)
-            await audit.record(conn, user.username, "stats.read", "stats")
-        return json_response(
-            StatsToday(
-                since=since,
-                queue=QueueCounts(**queue),
-                operators=[
-                    OperatorOut(
-                        username=p.username,
-                        role=p.role,
-                        signed_in=p.signed_in,
-                        alarms=p.alarms,
-                        calls=p.calls,
-                    )
-                    for p in people
-                ],
-                answered=AnswerTimesOut(
-                    alarms=times.judged_60s,
-                    within_60s=times.within_60s,
-                    within_180s=times.within_180s,
-                    judged_180s=times.judged_180s,
-                    share_60s=times.share(times.within_60s, times.judged_60s),
-                    share_180s=times.share(times.within_180s, times.judged_180s),
-                    goal_60s=stats.GOAL_60S,
-                    goal_180s=stats.GOAL_180S,
-                ),
-            )
-        )
 
-    async def webrtc(request: web.Request) -> web.Response:
-        await authenticate(request)
-        return json_response(ice)
+@ROUTES.get(
+    "/api/v1/stats/today",
+    "Queue, operators and today's answer times (supervisor, admin)",
+    allowed=SUPERVISORS,
+)
+async def stats_today(call: Call) -> StatsToday:
+    """Today's figures, in the centre's time zone, for the caller's districts."""
+    user = call.user
+    zone = call.request.app[CENTRE_ZONE]
+    now = datetime.now(UTC)
+    since = datetime.combine(now.astimezone(zone).date(), time(0), zone)
+    districts = None if user.role is Role.ADMIN else list(user.districts)
+    async with call.pool.connection() as conn, conn.transaction():
+        queue = await stats.queue(conn, districts, now)
+        people = await stats.operators(conn, districts, now)
+        times = await stats.answer_times(conn, districts, since, now)
+        await audit.record(conn, user.username, "stats.read", "stats")
+    return StatsToday(
+        since=since,
+        queue=QueueCounts(**queue),
+        operators=[out(OperatorOut, p) for p in people],
+        answered=out(
+            AnswerTimesOut,
+            times,
+            alarms=times.judged_60s,
+            share_60s=times.share(times.within_60s, times.judged_60s),
+            share_180s=times.share(times.within_180s, times.judged_180s),
+            goal_60s=stats.GOAL_60S,
+            goal_180s=stats.GOAL_180S,
+        ),
+    )
 
-    app.router.add_get("/api/v1/stats/today", today)
-    app.router.add_get("/api/v1/webrtc", webrtc)
+
+@ROUTES.get("/api/v1/webrtc", "STUN/TURN servers for the console's calls")
+async def webrtc(call: Call) -> WebRtcConfig:
+    """The ICE servers the centre's settings name."""
+    return call.request.app[ICE]

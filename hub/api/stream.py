@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from hub.api.access import POOL, ApiError, authenticate, still_allowed
+from hub.api.access import POOL, ApiError, still_allowed
 from hub.calls.relay import CallRelay
 from hub.storage import audit
 
@@ -135,9 +135,8 @@ FEED = web.AppKey("change_feed", ChangeFeed)
 CALL_RELAY = web.AppKey("call_relay", CallRelay)
 
 
-async def stream(request: web.Request) -> web.WebSocketResponse:
-    """The WebSocket: authenticated like the REST API, then one JSON message per change."""
-    user = await authenticate(request)
+async def stream(request: web.Request, user: User) -> web.WebSocketResponse:
+    """The WebSocket of ``user``, signed in as for the REST API: one JSON message per change."""
     _same_origin(request)
     feed = request.app[FEED]
     # Subscribed before the handshake completes: a change made once the console is

@@ -46,6 +46,12 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+ANSWERING_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+"""Who answers alarms and makes the well-being calls."""
+OVERRIDING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+"""Who may change an alarm or call another user holds."""
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     """A signed-in user."""
@@ -61,7 +67,7 @@ class User:
     @property
     def acts_on_alarms(self) -> bool:
         """Whether this user may claim, note, resolve or cancel alarms."""
-        return self.role in {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}
+        return self.role in ANSWERING_ROLES
 
 
 @dataclass(frozen=True, slots=True)

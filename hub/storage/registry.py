@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from psycopg.types.json import Jsonb
 
@@ -16,6 +16,80 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
+class HomeRow(NamedTuple):
+    """A home in a list: where it is, whether its unit is online, who lives there."""
+
+    home_id: str
+    district: str
+    online: bool | None
+    last_seen: datetime | None
+    residents: list[str]
+
+
+class ResidentRow(NamedTuple):
+    """A resident, as the register keeps them."""
+
+    resident_id: uuid.UUID
+    full_name: str
+    address: str
+    date_of_birth: date | None
+    language: str
+    medical_notes: str
+    care_notes: str
+    key_safe: str
+
+
+class ContactRow(NamedTuple):
+    """A contact of a home, at its place in the calling order."""
+
+    position: int
+    name: str
+    relation: str
+    phone: str
+    responder: bool
+    has_key: bool
+    notes: str
+
+
+class DeviceRow(NamedTuple):
+    """A device as the home unit's heartbeats report it."""
+
+    device_id: str
+    battery_percent: int | None
+    signal_dbm: int | None
+    last_seen: datetime | None
+
+
+class PresenceRow(NamedTuple):
+    """Whether a home's unit is online, and what its last status said."""
+
+    online: bool
+    status_reason: str | None
+    last_seen: datetime
+    power: str | None
+    outbox_depth: int | None
+
+
+class EventRow(NamedTuple):
+    """One stored event of a home."""
+
+    event_id: uuid.UUID
+    ts: datetime
+    device_id: str
+    kind: str
+    seq: int
+    location: str | None
+    value: dict[str, Any]
+
+
+class RulesRow(NamedTuple):
+    """A home's rule settings."""
+
+    time_zone: str
+    check_in_before: time | None
+    wellbeing: WellbeingSettings
+
+
 async def home_district(conn: AsyncConnection[Any], home_id: str) -> str | None:
     """The district of a registered home (None if there is no such home)."""
     cursor = await conn.execute("SELECT district FROM homes WHERE home_id = %s", (home_id,))
@@ -25,8 +99,8 @@ async def home_district(conn: AsyncConnection[Any], home_id: str) -> str | None:
 
 async def list_homes(
     conn: AsyncConnection[Any], districts: Sequence[str] | None, limit: int
-) -> list[tuple[Any, ...]]:
-    """(home_id, district, online, last_seen, residents' names) of homes in ``districts``."""
+) -> list[HomeRow]:
+    """The homes in ``districts`` (all with None), by id."""
     cursor = await conn.execute(
         "SELECT h.home_id, h.district, p.online, p.last_seen,"
         " coalesce(array_agg(r.full_name ORDER BY r.full_name)"
@@ -36,17 +110,17 @@ async def list_homes(
         " GROUP BY h.home_id, h.district, p.online, p.last_seen ORDER BY h.home_id LIMIT %s",
         (None if districts is None else list(districts),) * 2 + (limit,),
     )
-    return [tuple(row) for row in await cursor.fetchall()]
+    return [HomeRow(*row) for row in await cursor.fetchall()]
 
 
-async def residents(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
-    """The residents of a home, as rows in the column order of ``residents``."""
+async def residents(conn: AsyncConnection[Any], home_id: str) -> list[ResidentRow]:
+    """The residents of a home, by name."""
     cursor = await conn.execute(
         "SELECT resident_id, full_name, address, date_of_birth, language, medical_notes,"
         " care_notes, key_safe FROM residents WHERE home_id = %s ORDER BY full_name",
         (home_id,),
     )
-    return [tuple(row) for row in await cursor.fetchall()]
+    return [ResidentRow(*row) for row in await cursor.fetchall()]
 
 
 async def delete_resident(conn: AsyncConnection[Any], home_id: str, resident_id: str) -> bool:
@@ -124,14 +198,14 @@ async def save_resident(  # noqa: PLR0913 - a resident's fields
     return resident_id
 
 
-async def contacts(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
+async def contacts(conn: AsyncConnection[Any], home_id: str) -> list[ContactRow]:
     """A home's contacts in calling order."""
     cursor = await conn.execute(
         "SELECT position, name, relation, phone, responder, has_key, notes FROM contacts"
         " WHERE home_id = %s ORDER BY position",
         (home_id,),
     )
-    return [tuple(row) for row in await cursor.fetchall()]
+    return [ContactRow(*row) for row in await cursor.fetchall()]
 
 
 async def replace_contacts(
@@ -151,25 +225,25 @@ async def replace_contacts(
             )
 
 
-async def devices(conn: AsyncConnection[Any], home_id: str) -> list[tuple[Any, ...]]:
+async def devices(conn: AsyncConnection[Any], home_id: str) -> list[DeviceRow]:
     """A home's devices as its heartbeats report them."""
     cursor = await conn.execute(
         "SELECT device_id, battery_percent, signal_dbm, last_seen FROM devices"
         " WHERE home_id = %s ORDER BY device_id",
         (home_id,),
     )
-    return [tuple(row) for row in await cursor.fetchall()]
+    return [DeviceRow(*row) for row in await cursor.fetchall()]
 
 
-async def presence(conn: AsyncConnection[Any], home_id: str) -> tuple[Any, ...] | None:
-    """A home's presence: online, status reason, last seen, power, outbox depth."""
+async def presence(conn: AsyncConnection[Any], home_id: str) -> PresenceRow | None:
+    """A home's presence, None before its unit was first heard."""
     cursor = await conn.execute(
         "SELECT online, status_reason, last_seen, power, outbox_depth FROM presence"
         " WHERE home_id = %s",
         (home_id,),
     )
     row = await cursor.fetchone()
-    return None if row is None else tuple(row)
+    return None if row is None else PresenceRow(*row)
 
 
 async def home_events(  # noqa: PLR0913 - the range, the limit and the order
@@ -180,7 +254,7 @@ async def home_events(  # noqa: PLR0913 - the range, the limit and the order
     end: datetime,
     limit: int,
     newest_first: bool = False,
-) -> list[tuple[Any, ...]]:
+) -> list[EventRow]:
     """A home's events with ``start <= ts < end``, at most ``limit``.
 
     The oldest of them first, or with ``newest_first`` the newest.
@@ -191,12 +265,10 @@ async def home_events(  # noqa: PLR0913 - the range, the limit and the order
         f" WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {order} LIMIT %s",
         (home_id, start, end, limit),
     )
-    return [tuple(row) for row in await cursor.fetchall()]
+    return [EventRow(*row) for row in await cursor.fetchall()]
 
 
-async def rules(
-    conn: AsyncConnection[Any], home_id: str
-) -> tuple[str, time | None, WellbeingSettings]:
+async def rules(conn: AsyncConnection[Any], home_id: str) -> RulesRow:
     """A home's (time zone, check-in deadline, wellbeing settings); the defaults when never set."""
     cursor = await conn.execute(
         "SELECT time_zone, check_in_before, wellbeing FROM home_rules WHERE home_id = %s",
@@ -204,8 +276,8 @@ async def rules(
     )
     row = await cursor.fetchone()
     if row is None:
-        return "Europe/Rome", None, WellbeingSettings()
-    return str(row[0]), row[1], WellbeingSettings.model_validate(row[2])
+        return RulesRow("Europe/Rome", None, WellbeingSettings())
+    return RulesRow(str(row[0]), row[1], WellbeingSettings.model_validate(row[2]))
 
 
 async def save_rules(
