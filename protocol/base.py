@@ -62,9 +62,15 @@ def _plausible(value: datetime) -> datetime:
     return value
 
 
-Timestamp = Annotated[
+Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339_text),
+    Field(description="RFC 3339 date-time with a UTC offset; times without one are refused."),
+]
+"""Any moment written in RFC 3339 with its offset: a bound of a range asked for, say."""
+
+Timestamp = Annotated[
+    Instant,
     AfterValidator(_plausible),
     Field(description="RFC 3339 date-time with a UTC offset; times without one are refused."),
 ]

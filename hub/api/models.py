@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -236,8 +236,11 @@ class CallScheduleIn(_In):
     resident_id: UUID | None = Field(
         default=None, description="Who is called (None: whoever answers at the home)."
     )
-    weekdays: list[int] = Field(
-        min_length=1, max_length=7, description="ISO weekdays: 1 Monday ... 7 Sunday."
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        min_length=1,
+        max_length=7,
+        description="ISO weekdays: 1 Monday ... 7 Sunday, each once.",
+        json_schema_extra={"uniqueItems": True},
     )
     at: time = Field(description="Local time of the call, in the home's time zone.")
     retry_minutes: int = Field(default=30, ge=5, le=12 * 60)
@@ -248,8 +251,6 @@ class CallScheduleIn(_In):
     @field_validator("weekdays")
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
-        if any(day < 1 or day > 7 for day in value):
-            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
         if len(set(value)) != len(value):
             raise ValueError("a weekday is named twice")
         return sorted(value)

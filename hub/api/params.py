@@ -2,7 +2,8 @@
 
 Ids in paths are the wire contract's own (``protocol.base``): a home or device id that could
 never have been registered is a 422 naming it, never a query with a NUL or a slash in it.
-Query times are RFC 3339 with an offset, as in every message.
+Query times are RFC 3339 with an offset, as in every message (any year: a bound of a
+range asked for is not a clock's reading).
 """
 
 from typing import Annotated, Literal
@@ -11,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
-from protocol.base import DeviceId, HomeId, Timestamp
+from protocol.base import DeviceId, HomeId, Instant
 
 PAGE_MAX = 200
 SEARCH_MAX = 64
@@ -76,7 +77,7 @@ class AlarmQuery(_Params):
         description="Part of a home id or a resident's name.",
     )
     limit: Limit = 50
-    before: Timestamp | None = Field(default=None, description="The previous page's next_before.")
+    before: Instant | None = Field(default=None, description="The previous page's next_before.")
     before_id: UUID | None = Field(default=None, description="The previous page's next_before_id.")
 
     @property
@@ -111,7 +112,7 @@ class HomesQuery(_Params):
 class EventsQuery(_Params):
     """A home's events in a time range (the last day when not given)."""
 
-    start: Timestamp | None = Field(default=None, alias="from")
-    end: Timestamp | None = Field(default=None, alias="to")
+    start: Instant | None = Field(default=None, alias="from")
+    end: Instant | None = Field(default=None, alias="to")
     limit: Limit = 200
     order: Literal["oldest", "newest"] = "oldest"

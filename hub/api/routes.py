@@ -26,7 +26,12 @@ META = RouteTable()
 DOCUMENT = web.AppKey("openapi_document", dict)
 
 
-@META.get("/api/v1/openapi.json", "This document", public=True)
+@META.get(
+    "/api/v1/openapi.json",
+    "This document",
+    public=True,
+    responses={200: "the OpenAPI 3.1 document of the API"},
+)
 async def openapi(call: Call) -> web.Response:
     """The API's OpenAPI 3.1 document, built from the route tables."""
     return web.json_response(call.request.app[DOCUMENT])
@@ -37,7 +42,7 @@ async def openapi(call: Call) -> web.Response:
     "WebSocket: one JSON message per change, {type: alarm, alarm: {...}} or {type: presence,"
     " presence: {home_id, online, ...}} or {type: call, ...}, for the caller's districts",
     errors=[403],
-    responses={101: "switching to the WebSocket"},
+    responses={101: "switching to the WebSocket", 400: "not a WebSocket handshake"},
 )
 async def open_stream(call: Call) -> web.StreamResponse:
     """The console's live feed, and its channel for call signalling."""
