@@ -66,6 +66,14 @@ async def active_password_hash(
     return row[0], (username, row[1], row[2])
 
 
+async def count_not_named(conn: AsyncConnection[Any], names: Sequence[str]) -> int:
+    """How many users have none of ``names``."""
+    cursor = await conn.execute(
+        "SELECT count(*) FROM users WHERE username <> ALL(%s)", (list(names),)
+    )
+    return int((await cursor.fetchone() or (0,))[0])
+
+
 async def add_session(  # noqa: PLR0913 - one row's columns
     conn: AsyncConnection[Any],
     token_hash: bytes,
