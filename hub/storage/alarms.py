@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms import checkin, supervision
@@ -345,7 +346,7 @@ class AlarmRow:
     outcome: str | None
 
 
-_ALARM_COLUMNS = (
+_ALARM_COLUMNS = sql.SQL(
     "a.alarm_id, a.home_id, h.district, a.kind, a.priority, a.state, a.reason_key,"
     " a.reason_params, a.raised_at, a.last_trigger_at, a.trigger_count, a.escalated_at,"
     " a.claimed_by, a.closed_at, a.outcome"
@@ -376,13 +377,15 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
     cursor = await conn.execute(
-        f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
-        " WHERE (%s::text[] IS NULL OR h.district = ANY(%s::text[]))"
-        " AND a.state = ANY(%s) AND (%s::text IS NULL OR a.home_id = %s)"
-        " AND (%s::timestamptz IS NULL OR (a.raised_at, a.alarm_id) < (%s, %s::uuid))"
-        " AND (%s::text IS NULL OR a.home_id ILIKE %s OR EXISTS (SELECT 1 FROM residents r"
-        "  WHERE r.home_id = a.home_id AND r.full_name ILIKE %s))"
-        " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %s",
+        sql.SQL(
+            "SELECT {} FROM alarms a JOIN homes h USING (home_id)"
+            " WHERE (%s::text[] IS NULL OR h.district = ANY(%s::text[]))"
+            " AND a.state = ANY(%s) AND (%s::text IS NULL OR a.home_id = %s)"
+            " AND (%s::timestamptz IS NULL OR (a.raised_at, a.alarm_id) < (%s, %s::uuid))"
+            " AND (%s::text IS NULL OR a.home_id ILIKE %s OR EXISTS (SELECT 1 FROM residents r"
+            "  WHERE r.home_id = a.home_id AND r.full_name ILIKE %s))"
+            " ORDER BY a.raised_at DESC, a.alarm_id DESC LIMIT %s"
+        ).format(_ALARM_COLUMNS),
         (
             None if districts is None else list(districts),
             None if districts is None else list(districts),
@@ -404,8 +407,9 @@ async def list_alarms(  # noqa: PLR0913 - the API's filters
 async def get_alarm(conn: AsyncConnection[Any], alarm_id: uuid.UUID) -> AlarmRow | None:
     """One alarm, with its home's district."""
     cursor = await conn.execute(
-        f"SELECT {_ALARM_COLUMNS} FROM alarms a JOIN homes h USING (home_id)"  # noqa: S608 - our own column list
-        " WHERE a.alarm_id = %s",
+        sql.SQL(
+            "SELECT {} FROM alarms a JOIN homes h USING (home_id) WHERE a.alarm_id = %s"
+        ).format(_ALARM_COLUMNS),
         (alarm_id,),
     )
     row = await cursor.fetchone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms.settings import WellbeingSettings
@@ -185,10 +186,12 @@ async def home_events(  # noqa: PLR0913 - the range, the limit and the order
 
     The oldest of them first, or with ``newest_first`` the newest.
     """
-    order = "ts DESC, seq DESC" if newest_first else "ts, seq"
+    order = sql.SQL("ts DESC, seq DESC" if newest_first else "ts, seq")
     cursor = await conn.execute(
-        "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"  # noqa: S608 - one of two fixed orders
-        f" WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {order} LIMIT %s",
+        sql.SQL(
+            "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"
+            " WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {} LIMIT %s"
+        ).format(order),
         (home_id, start, end, limit),
     )
     return [tuple(row) for row in await cursor.fetchall()]
