@@ -55,7 +55,7 @@ from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, close_streams, stream
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.config import CookieSecure, HubSettings
-from hub.storage import alarms, audit
+from hub.storage import alarm_changes, alarm_reads, audit
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -182,7 +182,7 @@ async def _me(request: web.Request) -> web.Response:
     return json_response(me)
 
 
-def _alarm_out(row: alarms.AlarmRow) -> AlarmOut:
+def _alarm_out(row: alarm_reads.AlarmRow) -> AlarmOut:
     return AlarmOut.model_validate(row, from_attributes=True)
 
 
@@ -228,7 +228,7 @@ async def _list_alarms(request: web.Request) -> web.Response:
     limit, before, before_id = _query_page(request)
     districts = None if user.role is users.Role.ADMIN else list(user.districts)
     async with pool_of(request).connection() as conn, conn.transaction():
-        rows = await alarms.list_alarms(
+        rows = await alarm_reads.list_alarms(
             conn,
             districts=districts,
             states=states,
@@ -275,8 +275,8 @@ def _alarm_id(request: web.Request) -> uuid.UUID:
         ) from err
 
 
-async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarms.AlarmRow:
-    row = await alarms.get_alarm(conn, alarm_id)
+async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarm_reads.AlarmRow:
+    row = await alarm_reads.get_alarm(conn, alarm_id)
     if row is None or not user.serves(row.district):
         raise ApiError(404, "no such alarm")
     return row
@@ -287,7 +287,7 @@ async def _get_alarm(request: web.Request) -> web.Response:
     alarm_id = _alarm_id(request)
     async with pool_of(request).connection() as conn, conn.transaction():
         row = await _visible(conn, user, alarm_id)
-        steps = await alarms.timeline(conn, alarm_id)
+        steps = await alarm_reads.timeline(conn, alarm_id)
         await audit.record(
             conn, user.username, "alarm.read", f"alarm:{alarm_id}", {"home_id": row.home_id}
         )
@@ -340,21 +340,23 @@ async def _act(
 
 async def _claim(request: web.Request) -> web.Response:
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.claim(conn, alarm_id, user.username, now)
+        await alarm_changes.claim(conn, alarm_id, user.username, now)
 
     return await _act(request, "alarm.claim", work)
 
 
 async def _release(request: web.Request) -> web.Response:
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.transition(conn, alarm_id, AlarmState.RAISED, actor=user.username, now=now)
+        await alarm_changes.transition(
+            conn, alarm_id, AlarmState.RAISED, actor=user.username, now=now
+        )
 
     return await _act(request, "alarm.release", work, holder_only=True)
 
 
 async def _start(request: web.Request) -> web.Response:
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.transition(
+        await alarm_changes.transition(
             conn, alarm_id, AlarmState.IN_PROGRESS, actor=user.username, now=now
         )
 
@@ -365,7 +367,7 @@ async def _note(request: web.Request) -> web.Response:
     body = await read_body(request, NoteRequest)
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.add_note(conn, alarm_id, user.username, body.text, now)
+        await alarm_changes.add_note(conn, alarm_id, user.username, body.text, now)
 
     return await _act(request, "alarm.note", work)
 
@@ -375,7 +377,9 @@ async def _responder(request: web.Request) -> web.Response:
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         detail = body.model_dump(mode="json", exclude_none=True)
-        await alarms.add_to_timeline(conn, alarm_id, user.username, "responder", detail, now=now)
+        await alarm_changes.add_to_timeline(
+            conn, alarm_id, user.username, "responder", detail, now=now
+        )
 
     return await _act(request, "alarm.responder", work)
 
@@ -385,7 +389,7 @@ async def _resolve(request: web.Request) -> web.Response:
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         detail = {"outcome": body.outcome.value, **({"notes": body.notes} if body.notes else {})}
-        await alarms.transition(
+        await alarm_changes.transition(
             conn, alarm_id, AlarmState.RESOLVED, actor=user.username, now=now, detail=detail
         )
 
@@ -396,7 +400,7 @@ async def _cancel(request: web.Request) -> web.Response:
     body = await read_body(request, CancelRequest)
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.transition(
+        await alarm_changes.transition(
             conn,
             alarm_id,
             AlarmState.CANCELLED,

@@ -36,7 +36,7 @@ from hub.calls.messages import (
     StartCall,
 )
 from hub.errors import HubError
-from hub.storage import alarms, audit, call_signals, registry
+from hub.storage import alarm_changes, alarm_reads, audit, call_signals, registry
 from protocol import (
     CallAnswer,
     CallOffer,
@@ -188,7 +188,7 @@ class CallRelay:
             if district is None or not user.serves(district):
                 raise CallRefusedError("no such home", "call.no_home")
             if message.alarm_id is not None:
-                alarm = await alarms.get_alarm(conn, message.alarm_id)
+                alarm = await alarm_reads.get_alarm(conn, message.alarm_id)
                 if alarm is None or alarm.home_id != message.home_id:
                     raise CallRefusedError("no such alarm in this home", "call.no_alarm")
         session = CallSession(
@@ -327,8 +327,8 @@ class CallRelay:
         detail = {"call_id": str(session.call_id), **detail}
         async with self._pool().connection() as conn, conn.transaction():
             if session.alarm_id is not None:
-                with contextlib.suppress(alarms.UnknownAlarmError):  # its home was deleted
-                    await alarms.add_to_timeline(
+                with contextlib.suppress(alarm_changes.UnknownAlarmError):  # its home was deleted
+                    await alarm_changes.add_to_timeline(
                         conn,
                         session.alarm_id,
                         session.operator,

@@ -25,7 +25,8 @@ from hub.alarms.wellbeing_calls import (
     CallTaskError,
     Schedule,
 )
-from hub.storage.alarms import DEFAULT_TIME_ZONE, raise_by_rule
+from hub.storage.alarm_changes import raise_by_rule
+from hub.storage.registry import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
+DEFAULT_TIME_ZONE = "Europe/Rome"
+"""The time zone of a home whose rules were never set."""
+
 
 async def home_district(conn: AsyncConnection[Any], home_id: str) -> str | None:
     """The district of a registered home (None if there is no such home)."""
@@ -207,7 +210,7 @@ async def rules(
     )
     row = await cursor.fetchone()
     if row is None:
-        return "Europe/Rome", None, WellbeingSettings()
+        return DEFAULT_TIME_ZONE, None, WellbeingSettings()
     return str(row[0]), row[1], WellbeingSettings.model_validate(row[2])
 
 

@@ -22,7 +22,8 @@ from hub.alarms import baseline, late_rise, night, room_temperature, supervision
 from hub.alarms.lifecycle import OPEN_STATES
 from hub.alarms.settings import WellbeingSettings
 from hub.storage import events
-from hub.storage.alarms import DEFAULT_TIME_ZONE, raise_by_rule
+from hub.storage.alarm_changes import raise_by_rule
+from hub.storage.registry import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     import uuid
