@@ -20,6 +20,7 @@ from hub.alarms.lifecycle import (
     check_transition,
     escalated_priority,
 )
+from hub.errors import HubError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,7 +38,7 @@ RESIDENT = "resident"
 _OPEN = list(OPEN_STATES)
 
 
-class UnknownAlarmError(LookupError):
+class UnknownAlarmError(HubError, LookupError):
     """No alarm has this id."""
 
 

@@ -25,6 +25,7 @@ from hub.alarms.wellbeing_calls import (
     CallTaskError,
     Schedule,
 )
+from hub.errors import HubError
 from hub.storage.alarm_changes import raise_by_rule
 from hub.storage.registry import DEFAULT_TIME_ZONE
 
@@ -39,7 +40,7 @@ LOOK_BACK = timedelta(days=1)
 """How far back a timer makes the tasks it missed (a hub stopped overnight catches up)."""
 
 
-class UnknownCallError(LookupError):
+class UnknownCallError(HubError, LookupError):
     """No call task has this id."""
 
 
