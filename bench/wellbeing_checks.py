@@ -46,7 +46,7 @@ alarms); the whole round as the hub's loop runs it (baselines, then every check 
 committed: the first raises the moment's alarms, the others find them open (at night each
 also renews 300 baselines, as the loop does in the hours after local midnight); and the
 reference, the plain scan of the tables the round reads. Between the moments operators
-close the night's alarms (claim, resolve, through :mod:`hub.storage.alarms`), the
+close the night's alarms (claim, resolve, through :mod:`hub.storage.alarm_changes`), the
 ``unit_offline`` ones excepted, and the morning state replaces the night's; the baselines
 still due are renewed before the morning's timings, as the loop would have by then, so in
 the morning ``refresh_baselines`` is its selection query alone.
@@ -110,8 +110,8 @@ from hub.alarms import baseline, supervision
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import InactivityRule, NightDoorRule, NightWindow, OutOfBedRule
 from hub.loops.alarm_timers import WELLBEING_CHECKS, WELLBEING_EVERY_S
-from hub.storage import alarms, events, homes, migrate, partitions, wellbeing_checks
-from hub.storage.alarms import DEFAULT_TIME_ZONE
+from hub.storage import alarm_changes, events, homes, migrate, partitions, wellbeing_checks
+from hub.storage.registry import DEFAULT_TIME_ZONE
 from runtime.logs import configure_logging
 from telecare.services import ServiceError, postgres_kind, start_postgres
 
@@ -759,8 +759,8 @@ async def close_alarms(conn: Conn, now: datetime) -> int:
     )
     closed = 0
     for (alarm_id,) in await cursor.fetchall():
-        await alarms.claim(conn, alarm_id, OPERATOR, now)
-        await alarms.transition(
+        await alarm_changes.claim(conn, alarm_id, OPERATOR, now)
+        await alarm_changes.transition(
             conn,
             alarm_id,
             AlarmState.RESOLVED,

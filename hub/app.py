@@ -23,7 +23,7 @@ from hub.ingest.writers import BatchPolicy, Writers
 from hub.loops.alarm_timers import check_wellbeing_forever, escalate_forever
 from hub.loops.maintenance import maintain_forever, maintain_once
 from hub.metrics import HubMetrics
-from hub.storage import events, migrate
+from hub.storage import events, health, migrate
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -187,7 +187,7 @@ async def _readyz(request: web.Request) -> web.Response:
     if pool is not None:
         try:
             async with asyncio.timeout(READY_TIMEOUT_S), pool.connection() as conn:
-                await conn.execute("SELECT 1")
+                await health.ping(conn)
             checks["database"] = True
         except (TimeoutError, psycopg.Error):
             checks["database"] = False

@@ -1,4 +1,4 @@
-"""Errors of the hub."""
+"""Errors of the hub: every exception the hub defines derives from HubError."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hub.alarms.wellbeing_calls import Schedule
 from hub.api.models import CallScheduleIn, ContactIn, ResidentIn
 from hub.auth.users import Role, add_user
-from hub.storage import calls, homes, registry
+from hub.storage import calls, homes, registry, users
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -285,12 +285,8 @@ async def refuse_foreign_data(conn: AsyncConnection[Any]) -> None:
         ForeignDatabaseError: naming how many users and homes are not the demo's.
     """
     names = [user.username for user in DEMO_USERS]
-    users = await conn.execute("SELECT count(*) FROM users WHERE username <> ALL(%s)", (names,))
-    homes_ = await conn.execute(
-        "SELECT count(*) FROM homes WHERE home_id !~ %s", (DEMO_HOME_PATTERN,)
-    )
-    foreign_users = (await users.fetchone() or (0,))[0]
-    foreign_homes = (await homes_.fetchone() or (0,))[0]
+    foreign_users = await users.count_not_named(conn, names)
+    foreign_homes = await homes.count_not_matching(conn, DEMO_HOME_PATTERN)
     if foreign_users or foreign_homes:
         raise ForeignDatabaseError(
             f"the database holds {foreign_users} users and {foreign_homes} homes that are not"

@@ -29,7 +29,7 @@ from hub.api.params import AlarmPath, AlarmQuery
 from hub.api.routing import Allowed, Call, How, RouteTable
 from hub.api.rows import out
 from hub.auth.users import ANSWERING_ROLES, Role, User
-from hub.storage import alarms, audit
+from hub.storage import alarm_changes, alarm_reads, audit
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +48,7 @@ async def list_alarms(call: Call, query: AlarmQuery) -> AlarmPage:
     user = call.user
     districts = None if user.role is Role.ADMIN else list(user.districts)
     async with call.pool.connection() as conn, conn.transaction():
-        rows = await alarms.list_alarms(
+        rows = await alarm_reads.list_alarms(
             conn,
             districts=districts,
             states=query.states,
@@ -77,8 +77,8 @@ async def list_alarms(call: Call, query: AlarmQuery) -> AlarmPage:
     )
 
 
-async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarms.AlarmRow:
-    row = await alarms.get_alarm(conn, alarm_id)
+async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarm_reads.AlarmRow:
+    row = await alarm_reads.get_alarm(conn, alarm_id)
     visible(user, None if row is None else row.district, "alarm")
     assert row is not None  # noqa: S101 - visible() refused a missing alarm
     return row
@@ -90,7 +90,7 @@ async def get_alarm(call: Call, path: AlarmPath) -> AlarmDetail:
     user = call.user
     async with call.pool.connection() as conn, conn.transaction():
         row = await _visible(conn, user, path.alarm_id)
-        steps = await alarms.timeline(conn, path.alarm_id)
+        steps = await alarm_reads.timeline(conn, path.alarm_id)
         await audit.record(
             conn, user.username, "alarm.read", f"alarm:{path.alarm_id}", {"home_id": row.home_id}
         )
@@ -128,7 +128,9 @@ async def _act(
 
 def _moving_to(state: AlarmState, detail: dict[str, Any] | None = None) -> Work:
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.transition(conn, alarm_id, state, actor=user.username, now=now, detail=detail)
+        await alarm_changes.transition(
+            conn, alarm_id, state, actor=user.username, now=now, detail=detail
+        )
 
     return work
 
@@ -143,7 +145,7 @@ async def claim_alarm(call: Call, path: AlarmPath) -> AlarmOut:
     """Claim the alarm: the first operator wins, the others get a 409."""
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.claim(conn, alarm_id, user.username, now)
+        await alarm_changes.claim(conn, alarm_id, user.username, now)
 
     return await _act(call, path.alarm_id, "alarm.claim", work, holds=False)
 
@@ -169,7 +171,7 @@ async def note_alarm(call: Call, path: AlarmPath, body: NoteRequest) -> AlarmOut
     """A note on the alarm's timeline."""
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
-        await alarms.add_note(conn, alarm_id, user.username, body.text, now)
+        await alarm_changes.add_note(conn, alarm_id, user.username, body.text, now)
 
     return await _act(call, path.alarm_id, "alarm.note", work, holds=False)
 
@@ -184,7 +186,9 @@ async def add_responder(call: Call, path: AlarmPath, body: ResponderRequest) -> 
 
     async def work(conn: Conn, user: User, alarm_id: uuid.UUID, now: datetime) -> None:
         detail = body.model_dump(mode="json", exclude_none=True)
-        await alarms.add_to_timeline(conn, alarm_id, user.username, "responder", detail, now=now)
+        await alarm_changes.add_to_timeline(
+            conn, alarm_id, user.username, "responder", detail, now=now
+        )
 
     return await _act(call, path.alarm_id, "alarm.responder", work, holds=False)
 

@@ -1,7 +1,7 @@
-"""Users, their password hashes (argon2), sessions and API tokens, in PostgreSQL.
+"""Users, their password hashes (argon2), sessions and API tokens.
 
 Session and token secrets are random and stored only as SHA-256 hashes: a copy of the
-database lets nobody log in.
+database lets nobody log in. The rows are read and written by :mod:`hub.storage.users`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.errors import TokenNameInUseError, UnknownTokenError, UnknownUserError
+from hub.errors import UnknownTokenError, UnknownUserError
 from hub.storage import audit
+from hub.storage import users as stored
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from psycopg import AsyncConnection
+
+    from hub.storage.users import UserRow
 
 _HASHER = PasswordHasher()
 # Verifying against this when the user does not exist takes as long as a real check, so the
@@ -93,6 +95,11 @@ def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
+def _user(row: UserRow) -> User:
+    username, role, districts = row
+    return User(username, Role(role), tuple(districts))
+
+
 async def add_user(
     conn: AsyncConnection[Any],
     username: str,
@@ -105,13 +112,8 @@ async def add_user(
     Replacing signs them out everywhere: their sessions end. A disabled user stays disabled
     (:func:`set_active` enables them).
     """
-    await conn.execute("DELETE FROM sessions WHERE username = %s", (username,))
-    await conn.execute(
-        "INSERT INTO users (username, password_hash, role, districts) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
-        " role = EXCLUDED.role, districts = EXCLUDED.districts",
-        (username, _HASHER.hash(password), role.value, list(districts)),
-    )
+    await stored.end_sessions_of(conn, username)
+    await stored.save_user(conn, username, _HASHER.hash(password), role.value, districts)
 
 
 async def set_active(
@@ -126,13 +128,10 @@ async def set_active(
         UnknownUserError: there is no such user.
     """
     async with conn.transaction():
-        cursor = await conn.execute(
-            "UPDATE users SET active = %s WHERE username = %s", (active, username)
-        )
-        if cursor.rowcount == 0:
+        if not await stored.set_active(conn, username, active=active):
             raise UnknownUserError(username)
         if not active:
-            await conn.execute("DELETE FROM sessions WHERE username = %s", (username,))
+            await stored.end_sessions_of(conn, username)
         action = "user.enable" if active else "user.disable"
         await audit.record(conn, actor, action, f"user:{username}")
 
@@ -146,51 +145,40 @@ def _verify(password_hash: str, password: str) -> bool:
 
 async def check_password(conn: AsyncConnection[Any], username: str, password: str) -> User | None:
     """The user, if ``password`` is theirs and they are active; None otherwise."""
-    cursor = await conn.execute(
-        "SELECT password_hash, role, districts FROM users WHERE username = %s AND active",
-        (username,),
-    )
-    row = await cursor.fetchone()
+    found = await stored.active_password_hash(conn, username)
     # argon2 takes tens of milliseconds of CPU on purpose: off the event loop, and a few at a
     # time, so a flood of sign-ins cannot stall the hub's ingest.
     async with _CHECKS:
-        matches = await asyncio.to_thread(_verify, row[0] if row else _DUMMY_HASH, password)
+        matches = await asyncio.to_thread(_verify, found[0] if found else _DUMMY_HASH, password)
     if not matches:
         return None
-    if row is None:
+    if found is None:
         return None
-    return User(username, Role(row[1]), tuple(row[2]))
+    return _user(found[1])
 
 
 async def start_session(conn: AsyncConnection[Any], user: User, now: datetime) -> tuple[str, str]:
     """A new session for ``user``: (session token for the cookie, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    await conn.execute(
-        "INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (_digest(token), user.username, csrf, now, now + SESSION_TTL),
+    await stored.add_session(
+        conn, _digest(token), user.username, csrf, created_at=now, expires_at=now + SESSION_TTL
     )
-    await conn.execute("DELETE FROM sessions WHERE expires_at < %s", (now,))
+    await stored.delete_expired_sessions(conn, now)
     return token, csrf
 
 
 async def session_of(conn: AsyncConnection[Any], token: str, now: datetime) -> Session | None:
     """The live session whose cookie is ``token``."""
-    cursor = await conn.execute(
-        "SELECT u.username, u.role, u.districts, s.csrf_token FROM sessions s"
-        " JOIN users u USING (username) WHERE s.token_hash = %s AND s.expires_at > %s"
-        " AND u.active",
-        (_digest(token), now),
-    )
-    row = await cursor.fetchone()
-    if row is None:
+    found = await stored.live_session(conn, _digest(token), now)
+    if found is None:
         return None
-    return Session(User(row[0], Role(row[1]), tuple(row[2])), row[3])
+    row, csrf = found
+    return Session(_user(row), csrf)
 
 
 async def end_session(conn: AsyncConnection[Any], token: str) -> None:
     """Log a browser out."""
-    await conn.execute("DELETE FROM sessions WHERE token_hash = %s", (_digest(token),))
+    await stored.end_session(conn, _digest(token))
 
 
 async def create_token(conn: AsyncConnection[Any], username: str, name: str) -> str:
@@ -201,35 +189,20 @@ async def create_token(conn: AsyncConnection[Any], username: str, name: str) -> 
         TokenNameInUseError: the user has a live token of that name.
     """
     token = "tc_" + secrets.token_urlsafe(32)
-    try:
-        await conn.execute(
-            "INSERT INTO api_tokens (token_hash, username, name) VALUES (%s, %s, %s)",
-            (_digest(token), username, name),
-        )
-    except psycopg.errors.ForeignKeyViolation as err:
-        raise UnknownUserError(username) from err
-    except psycopg.errors.UniqueViolation as err:
-        raise TokenNameInUseError(username, name) from err
+    await stored.add_token(conn, _digest(token), username, name)
     return token
 
 
 async def token_user(conn: AsyncConnection[Any], token: str, now: datetime) -> User | None:
     """The user a live API token acts as; notes the token's use."""
     digest = _digest(token)
-    cursor = await conn.execute(
-        "SELECT u.username, u.role, u.districts, t.last_used_at FROM api_tokens t"
-        " JOIN users u USING (username)"
-        " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.active",
-        (digest,),
-    )
-    row = await cursor.fetchone()
-    if row is None:
+    found = await stored.live_token(conn, digest)
+    if found is None:
         return None
-    if row[3] is None or row[3] <= now - LAST_USE_STEP:
-        await conn.execute(
-            "UPDATE api_tokens SET last_used_at = %s WHERE token_hash = %s", (now, digest)
-        )
-    return User(row[0], Role(row[1]), tuple(row[2]))
+    row, last_used_at = found
+    if last_used_at is None or last_used_at <= now - LAST_USE_STEP:
+        await stored.note_token_use(conn, digest, now)
+    return _user(row)
 
 
 async def list_tokens(conn: AsyncConnection[Any], username: str) -> list[TokenInfo]:
@@ -238,15 +211,9 @@ async def list_tokens(conn: AsyncConnection[Any], username: str) -> list[TokenIn
     Raises:
         UnknownUserError: there is no such user.
     """
-    cursor = await conn.execute("SELECT 1 FROM users WHERE username = %s", (username,))
-    if await cursor.fetchone() is None:
+    if not await stored.exists(conn, username):
         raise UnknownUserError(username)
-    cursor = await conn.execute(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens"
-        " WHERE username = %s ORDER BY created_at, id",
-        (username,),
-    )
-    return [TokenInfo(*row) for row in await cursor.fetchall()]
+    return [TokenInfo(*row) for row in await stored.tokens_of(conn, username)]
 
 
 async def revoke_token(
@@ -260,15 +227,9 @@ async def revoke_token(
         UnknownTokenError: the user has no live token of that name.
     """
     async with conn.transaction():
-        cursor = await conn.execute(
-            "UPDATE api_tokens SET revoked_at = %s"
-            " WHERE username = %s AND name = %s AND revoked_at IS NULL RETURNING id",
-            (now, username, name),
-        )
-        row = await cursor.fetchone()
-        if row is None:
+        token_id = await stored.revoke_token(conn, username, name, now)
+        if token_id is None:
             raise UnknownTokenError(username, name)
-        token_id: int = row[0]
         detail = {"token_id": token_id, "name": name}
         await audit.record(conn, actor, "token.revoke", f"user:{username}", detail)
     return token_id

@@ -36,7 +36,7 @@ from hub.calls.messages import (
     StartCall,
 )
 from hub.errors import HubError
-from hub.storage import alarms, audit, registry
+from hub.storage import alarm_changes, alarm_reads, audit, call_signals, registry
 from protocol import (
     CallAnswer,
     CallOffer,
@@ -188,7 +188,7 @@ class CallRelay:
             if district is None or not user.serves(district):
                 raise CallRefusedError("no such home", "call.no_home")
             if message.alarm_id is not None:
-                alarm = await alarms.get_alarm(conn, message.alarm_id)
+                alarm = await alarm_reads.get_alarm(conn, message.alarm_id)
                 if alarm is None or alarm.home_id != message.home_id:
                     raise CallRefusedError("no such alarm in this home", "call.no_alarm")
         session = CallSession(
@@ -239,10 +239,7 @@ class CallRelay:
         # Another replica may hold the console: it hears of the row through NOTIFY.
         try:
             async with self._pool().connection() as conn:
-                await conn.execute(
-                    "INSERT INTO call_signals (call_id, payload) VALUES (%s, %s)",
-                    (message.call_id, encode(message).decode()),
-                )
+                await call_signals.put(conn, message.call_id, encode(message).decode())
         except psycopg.Error as err:
             log.warning("call_signal_not_passed_on", call_id=str(message.call_id), error=str(err))
 
@@ -254,14 +251,11 @@ class CallRelay:
 
     async def _fetch_and_deliver(self, signal_id: int, call_id: uuid.UUID) -> None:
         async with self._pool().connection() as conn:
-            cursor = await conn.execute(
-                "DELETE FROM call_signals WHERE signal_id = %s RETURNING payload", (signal_id,)
-            )
-            row = await cursor.fetchone()
+            payload = await call_signals.take(conn, signal_id)
         session = self._calls.get(call_id)
-        if row is None or session is None:
+        if payload is None or session is None:
             return
-        message = decode(Channel.CALL_UP, row[0])
+        message = decode(Channel.CALL_UP, payload)
         if isinstance(message, CallAnswer | IceCandidate | Hangup):
             await self._deliver(session, message)
 
@@ -333,8 +327,8 @@ class CallRelay:
         detail = {"call_id": str(session.call_id), **detail}
         async with self._pool().connection() as conn, conn.transaction():
             if session.alarm_id is not None:
-                with contextlib.suppress(alarms.UnknownAlarmError):  # its home was deleted
-                    await alarms.add_to_timeline(
+                with contextlib.suppress(alarm_changes.UnknownAlarmError):  # its home was deleted
+                    await alarm_changes.add_to_timeline(
                         conn,
                         session.alarm_id,
                         session.operator,
@@ -370,11 +364,7 @@ class CallRelay:
             if sweeps % 12 == 0:
                 try:
                     async with self._pool().connection() as conn:
-                        await conn.execute(
-                            "DELETE FROM call_signals WHERE created_at < now()"
-                            " - make_interval(secs => %s)",
-                            (SIGNAL_KEEP_S,),
-                        )
+                        await call_signals.delete_older_than(conn, SIGNAL_KEEP_S)
                 except psycopg.Error as err:
                     log.warning("call_signals_sweep_failed", error=str(err))
 

@@ -12,6 +12,8 @@ import asyncio
 from collections import deque
 from typing import Generic, Protocol, TypeVar
 
+from hub.errors import HubError
+
 
 class Sized(Protocol):
     """Something that counts as a number of events."""
@@ -25,7 +27,7 @@ class Sized(Protocol):
 T = TypeVar("T", bound=Sized)
 
 
-class LanesClosedError(Exception):
+class LanesClosedError(HubError):
     """The lanes were closed: no more items are taken in."""
 
 

@@ -22,7 +22,7 @@ from hub.alarms.rules import trigger_for
 from hub.errors import HubError
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.receipts import receipts
-from hub.storage import alarms, dead_letters, events, presence
+from hub.storage import alarm_changes, dead_letters, events, presence
 from hub.storage.dead_letters import DeadLetter
 from protocol import CancelEvent, Channel, Heartbeat, Status, encode, topic
 
@@ -230,7 +230,7 @@ async def _store_presence(
 
 async def _store_with_alarms(
     conn: psycopg.AsyncConnection[object], rows: Sequence[events.EventRow], batch: Sequence[Event]
-) -> tuple[int, list[alarms.Joined]]:
+) -> tuple[int, list[alarm_changes.Joined]]:
     """Events, and the alarms they raise, join or cancel, committed together."""
     triggered = [(event, trigger) for event in batch if (trigger := trigger_for(event))]
     cancels = [event for event in batch if isinstance(event, CancelEvent)]
@@ -239,7 +239,7 @@ async def _store_with_alarms(
     now = datetime.now(UTC)
     async with conn.transaction():
         new = await events.store(conn, rows)
-        joined = await alarms.apply_triggers(conn, triggered, now) if triggered else []
+        joined = await alarm_changes.apply_triggers(conn, triggered, now) if triggered else []
         if cancels:
-            await alarms.cancel_by_resident(conn, cancels, now)
+            await alarm_changes.cancel_by_resident(conn, cancels, now)
     return new, joined

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import structlog
 
-from hub.storage import alarms, calls, wellbeing_checks
+from hub.storage import calls, timed_alarms, wellbeing_checks
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -40,12 +40,12 @@ async def escalate_forever(pool: AsyncConnectionPool[psycopg.AsyncConnection[Any
         try:
             async with pool.connection() as conn:
                 now = datetime.now(UTC)
-                escalated = await alarms.escalate_due(conn, now)
+                escalated = await timed_alarms.escalate_due(conn, now)
                 # Silence is judged in minutes; a look every 10 s spares the presence scan.
                 missing, unchecked, planned = [], [], []
                 if tick % SUPERVISION_EVERY_TICKS == 0:
-                    missing = await alarms.raise_missing_units(conn, now)
-                    unchecked = await alarms.raise_missed_check_ins(conn, now)
+                    missing = await timed_alarms.raise_missing_units(conn, now)
+                    unchecked = await timed_alarms.raise_missed_check_ins(conn, now)
                     planned = await calls.plan_due(conn, now)
         except psycopg.Error as err:
             log.warning("alarm_timers_failed", error=str(err))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import structlog
 
-from hub.storage import dead_letters, partitions
+from hub.storage import dead_letters, locks, partitions
 
 if TYPE_CHECKING:
     from hub.config import HubSettings
@@ -32,18 +32,13 @@ async def maintain_once(
     One hub at a time does it. ``now`` is the current time unless a test says otherwise.
     """
     now = now or datetime.now(UTC)
-    await conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
-    await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-    try:
+    async with locks.advisory_lock(conn, _LOCK_KEY, lock_timeout=LOCK_TIMEOUT):
         await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
         await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
         before = now - timedelta(days=settings.dead_letter_retention_days)
         expired = await dead_letters.expire(conn, before)
         if expired:
             log.info("dead_letters_expired", count=expired, before=before.isoformat())
-    finally:
-        await conn.execute("RESET lock_timeout")
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
 
 
 async def maintain_forever(settings: HubSettings) -> None:

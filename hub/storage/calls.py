@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms import wellbeing_calls
@@ -24,7 +25,9 @@ from hub.alarms.wellbeing_calls import (
     CallTaskError,
     Schedule,
 )
-from hub.storage.alarms import DEFAULT_TIME_ZONE, raise_by_rule
+from hub.errors import HubError
+from hub.storage.alarm_changes import raise_by_rule
+from hub.storage.registry import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,7 +40,7 @@ LOOK_BACK = timedelta(days=1)
 """How far back a timer makes the tasks it missed (a hub stopped overnight catches up)."""
 
 
-class UnknownCallError(LookupError):
+class UnknownCallError(HubError, LookupError):
     """No call task has this id."""
 
 
@@ -149,12 +152,10 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
-_CALL_COLUMNS = (
-    "t.task_id, t.home_id, h.district, t.resident_id, p.full_name, t.planned_at,"
+_SELECT_CALLS = sql.SQL(
+    "SELECT t.task_id, t.home_id, h.district, t.resident_id, p.full_name, t.planned_at,"
     " t.next_try_at, t.state, t.attempts, t.max_attempts, t.retry_minutes, t.claimed_by,"
     " t.outcome, t.log, t.alarm_id, t.closed_at"
-)
-_CALL_FROM = (
     " FROM call_tasks t JOIN homes h USING (home_id)"
     " LEFT JOIN residents p ON p.resident_id = t.resident_id"
 )
@@ -172,13 +173,15 @@ async def list_calls(
 
     Open ones by when they are due, else the latest first.
     """
-    order = "t.next_try_at, t.task_id" if open_only else "t.planned_at DESC, t.task_id"
+    order = sql.SQL("t.next_try_at, t.task_id" if open_only else "t.planned_at DESC, t.task_id")
     cursor = await conn.execute(
-        f"SELECT {_CALL_COLUMNS}{_CALL_FROM}"
-        " WHERE (%(districts)s::text[] IS NULL OR h.district = ANY(%(districts)s))"
-        " AND (NOT %(open_only)s OR t.state IN ('open', 'claimed'))"
-        " AND (%(home)s::text IS NULL OR t.home_id = %(home)s)"
-        f" ORDER BY {order} LIMIT %(limit)s",
+        sql.SQL(
+            "{select}"
+            " WHERE (%(districts)s::text[] IS NULL OR h.district = ANY(%(districts)s))"
+            " AND (NOT %(open_only)s OR t.state IN ('open', 'claimed'))"
+            " AND (%(home)s::text IS NULL OR t.home_id = %(home)s)"
+            " ORDER BY {order} LIMIT %(limit)s"
+        ).format(select=_SELECT_CALLS, order=order),
         {
             "districts": None if districts is None else list(districts),
             "open_only": open_only,
@@ -192,8 +195,7 @@ async def list_calls(
 async def get_call(conn: AsyncConnection[Any], task_id: uuid.UUID) -> CallRow | None:
     """One call task, or None."""
     cursor = await conn.execute(
-        f"SELECT {_CALL_COLUMNS}{_CALL_FROM} WHERE t.task_id = %s",
-        (task_id,),
+        sql.SQL("{} WHERE t.task_id = %s").format(_SELECT_CALLS), (task_id,)
     )
     row = await cursor.fetchone()
     return None if row is None else CallRow(*row)

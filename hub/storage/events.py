@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from psycopg import sql
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
@@ -26,10 +28,10 @@ CREATE_STAGING = (
     " (LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
 
-_INSERT = f"""
+_INSERT = sql.SQL("""
 WITH inserted AS (
-    INSERT INTO events ({COLUMNS})
-    SELECT {COLUMNS} FROM events_staging
+    INSERT INTO events ({columns})
+    SELECT {columns} FROM events_staging
     ON CONFLICT DO NOTHING
     RETURNING home_id, device_id, kind, ts, received_at, value
 ), rolled AS (
@@ -63,7 +65,8 @@ WITH inserted AS (
 )
 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM rolled),
        (SELECT count(*) FROM active), (SELECT count(*) FROM sensed)
-"""  # noqa: S608 - only our own column list is interpolated
+""").format(columns=sql.SQL(COLUMNS))
+_COPY = sql.SQL("COPY events_staging ({}) FROM STDIN").format(sql.SQL(COLUMNS))
 
 ACTIVITY_KINDS = ["motion", "door", "bed", "chair"]
 """Sensor kinds that show the person up and about. Presses are left out: a home with only a
@@ -104,7 +107,7 @@ async def store(conn: AsyncConnection[object], rows: Sequence[EventRow]) -> int:
     Every row is durably stored when this returns, new or not, so all may be acknowledged.
     """
     async with conn.transaction():
-        async with conn.cursor().copy(f"COPY events_staging ({COLUMNS}) FROM STDIN") as copy:
+        async with conn.cursor().copy(_COPY) as copy:
             for row in rows:
                 await copy.write_row(row)
         cursor = await conn.execute(_INSERT, (ACTIVITY_KINDS, STATE_KINDS))

@@ -35,3 +35,9 @@ async def registered(
             "SELECT home_id FROM homes WHERE home_id = ANY(%s)", (list(home_ids),)
         )
     return {str(row[0]) for row in await cursor.fetchall()}  # type: ignore[index]
+
+
+async def count_not_matching(conn: AsyncConnection[object], pattern: str) -> int:
+    """How many registered homes have an id the regular expression ``pattern`` does not match."""
+    cursor = await conn.execute("SELECT count(*) FROM homes WHERE home_id !~ %s", (pattern,))
+    return int((await cursor.fetchone() or (0,))[0])  # type: ignore[index]

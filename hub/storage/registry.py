@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms.settings import WellbeingSettings
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from datetime import date, datetime, time
 
     from psycopg import AsyncConnection
+
+DEFAULT_TIME_ZONE = "Europe/Rome"
+"""The time zone of a home whose rules were never set."""
 
 
 class HomeRow(NamedTuple):
@@ -259,10 +263,12 @@ async def home_events(  # noqa: PLR0913 - the range, the limit and the order
 
     The oldest of them first, or with ``newest_first`` the newest.
     """
-    order = "ts DESC, seq DESC" if newest_first else "ts, seq"
+    order = sql.SQL("ts DESC, seq DESC" if newest_first else "ts, seq")
     cursor = await conn.execute(
-        "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"  # noqa: S608 - one of two fixed orders
-        f" WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {order} LIMIT %s",
+        sql.SQL(
+            "SELECT event_id, ts, device_id, kind, seq, location, value FROM events"
+            " WHERE home_id = %s AND ts >= %s AND ts < %s ORDER BY {} LIMIT %s"
+        ).format(order),
         (home_id, start, end, limit),
     )
     return [EventRow(*row) for row in await cursor.fetchall()]
@@ -276,7 +282,7 @@ async def rules(conn: AsyncConnection[Any], home_id: str) -> RulesRow:
     )
     row = await cursor.fetchone()
     if row is None:
-        return RulesRow("Europe/Rome", None, WellbeingSettings())
+        return RulesRow(DEFAULT_TIME_ZONE, None, WellbeingSettings())
     return RulesRow(str(row[0]), row[1], WellbeingSettings.model_validate(row[2]))
 
 

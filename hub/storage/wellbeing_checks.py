@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
+from psycopg import sql
 
 from hub.alarms import baseline, late_rise, night, room_temperature, supervision, wellbeing
 from hub.alarms.lifecycle import OPEN_STATES
 from hub.alarms.settings import WellbeingSettings
 from hub.storage import events
-from hub.storage.alarms import DEFAULT_TIME_ZONE, raise_by_rule
+from hub.storage.alarm_changes import raise_by_rule
+from hub.storage.registry import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     import uuid
@@ -45,36 +47,39 @@ TEMPERATURE_REMIND_AFTER = timedelta(days=7)
 
 _DEFAULTS = WellbeingSettings().model_dump_json()
 # Every home's settings with the defaults under them; saved settings are always whole rules.
-_SETTINGS = "(%(defaults)s::jsonb || coalesce(r.wellbeing, '{}'::jsonb))"
-_ZONE = "coalesce(r.time_zone, %(zone)s)"
+# An argument to the queries' templates, never a template itself: its braces are JSON's.
+_SETTINGS = sql.SQL("(%(defaults)s::jsonb || coalesce(r.wellbeing, '{}'::jsonb))")
+_ZONE = sql.SQL("coalesce(r.time_zone, %(zone)s)")
 _OPEN = list(OPEN_STATES)
 
 
-def _in_night(moment: str) -> str:
+def _in_night(moment: sql.Composable) -> sql.Composable:
     """SQL: whether ``moment`` falls in the home's night window (which may wrap midnight).
 
     For a query over rows with the home's ``zone`` and settings ``w``.
     """
-    local = f"({moment} AT TIME ZONE zone)::time"
-    starts, ends = "(w->'night'->>'starts')::time", "(w->'night'->>'ends')::time"
-    return (
-        f"CASE WHEN {starts} < {ends} THEN {local} >= {starts} AND {local} < {ends}"
-        f" ELSE {local} >= {starts} OR {local} < {ends} END"
+    return sql.SQL(
+        "CASE WHEN {starts} < {ends} THEN {local} >= {starts} AND {local} < {ends}"
+        " ELSE {local} >= {starts} OR {local} < {ends} END"
+    ).format(
+        local=sql.SQL("({} AT TIME ZONE zone)::time").format(moment),
+        starts=sql.SQL("(w->'night'->>'starts')::time"),
+        ends=sql.SQL("(w->'night'->>'ends')::time"),
     )
 
 
-def _no_alarm_since(kind: str, since: str) -> str:
+def _no_alarm_since(kind: str, since: sql.Composable) -> sql.Composable:
     """SQL: no alarm of ``kind`` open in the home, nor raised at or after ``since``."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id AND x.kind = '{kind}'"
-        f" AND (x.state = ANY(%(open)s) OR x.raised_at >= {since}))"
-    )
+    return sql.SQL(
+        "NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id AND x.kind = {kind}"
+        " AND (x.state = ANY(%(open)s) OR x.raised_at >= {since}))"
+    ).format(kind=sql.Literal(kind), since=since)
 
 
-_UNIT_SILENT = (
+_UNIT_SILENT = sql.SQL(
     "EXISTS (SELECT 1 FROM alarms u WHERE u.home_id = q.home_id"
-    f" AND u.kind = '{supervision.UNIT_OFFLINE}' AND u.state = ANY(%(open)s))"
-)
+    " AND u.kind = {kind} AND u.state = ANY(%(open)s))"
+).format(kind=sql.Literal(supervision.UNIT_OFFLINE))
 """SQL: the home unit itself is missing; what it does not send says nothing of the person."""
 
 
@@ -96,11 +101,13 @@ async def refresh_baselines(conn: AsyncConnection[Any], now: datetime) -> int:
     The oldest first, at most :data:`BASELINES_PER_CHECK`.
     """
     cursor = await conn.execute(
-        f"SELECT a.home_id, {_ZONE}, {_SETTINGS} -> 'late_rise' ->> 'morning_starts'"
-        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
-        " LEFT JOIN home_baselines b USING (home_id)"
-        f" WHERE b.home_id IS NULL OR b.local_day < (%(now)s AT TIME ZONE {_ZONE})::date"
-        " ORDER BY b.local_day NULLS FIRST LIMIT %(limit)s",
+        sql.SQL(
+            "SELECT a.home_id, {zone}, {settings} -> 'late_rise' ->> 'morning_starts'"
+            " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+            " LEFT JOIN home_baselines b USING (home_id)"
+            " WHERE b.home_id IS NULL OR b.local_day < (%(now)s AT TIME ZONE {zone})::date"
+            " ORDER BY b.local_day NULLS FIRST LIMIT %(limit)s"
+        ).format(zone=_ZONE, settings=_SETTINGS),
         {**_params(now), "limit": BASELINES_PER_CHECK},
     )
     due = await cursor.fetchall()
@@ -136,28 +143,34 @@ async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> lis
     own rules, and a bed with someone in it is not a missing person).
     """
     # PostgreSQL arrays count from 1: Monday 00:00 is quiet_minutes[1].
-    how = (
+    how = sql.SQL(
         "(extract(isodow FROM %(now)s AT TIME ZONE zone)::int - 1) * 24"
         " + extract(hour FROM %(now)s AT TIME ZONE zone)::int + 1"
     )
-    rule = "(w->'inactivity')"
-    threshold = (
-        f"CASE WHEN quiet_minutes[{how}] IS NULL THEN ({rule}->>'default_minutes')::int"
-        f" ELSE GREATEST(({rule}->>'minimum_minutes')::int,"
-        f" quiet_minutes[{how}] + ({rule}->>'margin_minutes')::int) END"
-    )
+    threshold = sql.SQL(
+        "CASE WHEN quiet_minutes[{how}] IS NULL THEN ({rule}->>'default_minutes')::int"
+        " ELSE GREATEST(({rule}->>'minimum_minutes')::int,"
+        " quiet_minutes[{how}] + ({rule}->>'margin_minutes')::int) END"
+    ).format(how=how, rule=sql.SQL("(w->'inactivity')"))
     cursor = await conn.execute(
-        f"SELECT * FROM (SELECT a.home_id, a.last_activity_at, {_ZONE} AS zone,"
-        f" {_SETTINGS} AS w, b.quiet_minutes, EXISTS (SELECT 1 FROM sensor_state s"
-        "   WHERE s.home_id = a.home_id AND s.kind = 'bed'"
-        "   AND s.value @> '{\"occupied\": true}') AS in_bed"
-        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
-        " LEFT JOIN home_baselines b USING (home_id)"
-        " WHERE a.last_activity_at < %(now)s - interval '15 minutes') q"
-        f" WHERE (w->'inactivity'->>'enabled')::boolean"
-        f" AND last_activity_at < %(now)s - make_interval(mins => {threshold})"
-        f" AND {_no_alarm_since(wellbeing.INACTIVITY, 'q.last_activity_at')}"
-        f" AND NOT {_UNIT_SILENT}",
+        sql.SQL(
+            "SELECT * FROM (SELECT a.home_id, a.last_activity_at, {zone} AS zone,"
+            " {settings} AS w, b.quiet_minutes, EXISTS (SELECT 1 FROM sensor_state s"
+            "   WHERE s.home_id = a.home_id AND s.kind = 'bed'"
+            "   AND s.value @> '{{\"occupied\": true}}') AS in_bed"
+            " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+            " LEFT JOIN home_baselines b USING (home_id)"
+            " WHERE a.last_activity_at < %(now)s - interval '15 minutes') q"
+            " WHERE (w->'inactivity'->>'enabled')::boolean"
+            " AND last_activity_at < %(now)s - make_interval(mins => {threshold})"
+            " AND {no_alarm} AND NOT {unit_silent}"
+        ).format(
+            zone=_ZONE,
+            settings=_SETTINGS,
+            threshold=threshold,
+            no_alarm=_no_alarm_since(wellbeing.INACTIVITY, sql.SQL("q.last_activity_at")),
+            unit_silent=_UNIT_SILENT,
+        ),
         _params(now),
     )
     raised = []
@@ -190,23 +203,28 @@ async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> lis
 
 async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
     """Raise a late-rise alarm for each person not up by their usual time plus the margin."""
-    local_now = f"(%(now)s AT TIME ZONE {_ZONE})"
     # One a morning: none raised since this morning began, in the home's own time.
-    this_morning = (
+    this_morning = sql.SQL(
         "((q.local_now::date + (q.w->'late_rise'->>'morning_starts')::time) AT TIME ZONE q.zone)"
     )
     cursor = await conn.execute(
-        f"SELECT * FROM (SELECT a.home_id, a.last_activity_at, {_ZONE} AS zone,"
-        f" {_SETTINGS} AS w, b.up_by, {local_now} AS local_now"
-        " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
-        " LEFT JOIN home_baselines b USING (home_id)"
-        " WHERE a.last_activity_at < %(now)s - interval '1 hour') q"
-        " WHERE (w->'late_rise'->>'enabled')::boolean"
-        "  AND last_activity_at < (local_now::date + (w->'late_rise'->>'morning_starts')::time)"
-        "   AT TIME ZONE zone"
-        "  AND local_now::time >= coalesce(up_by, (w->'late_rise'->>'default_up_by')::time)"
-        f" AND {_no_alarm_since(late_rise.LATE_RISE, this_morning)}"
-        f" AND NOT {_UNIT_SILENT}",
+        sql.SQL(
+            "SELECT * FROM (SELECT a.home_id, a.last_activity_at, {zone} AS zone,"
+            " {settings} AS w, b.up_by, (%(now)s AT TIME ZONE {zone}) AS local_now"
+            " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+            " LEFT JOIN home_baselines b USING (home_id)"
+            " WHERE a.last_activity_at < %(now)s - interval '1 hour') q"
+            " WHERE (w->'late_rise'->>'enabled')::boolean"
+            "  AND last_activity_at < (local_now::date + (w->'late_rise'->>'morning_starts')::time)"
+            "   AT TIME ZONE zone"
+            "  AND local_now::time >= coalesce(up_by, (w->'late_rise'->>'default_up_by')::time)"
+            " AND {no_alarm} AND NOT {unit_silent}"
+        ).format(
+            zone=_ZONE,
+            settings=_SETTINGS,
+            no_alarm=_no_alarm_since(late_rise.LATE_RISE, this_morning),
+            unit_silent=_UNIT_SILENT,
+        ),
         _params(now),
     )
     raised = []
@@ -226,14 +244,21 @@ async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[u
 
 async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
     """Raise a night-door alarm for each watched door opened in the home's night window."""
+    opened_at = sql.SQL("q.opened_at")
     cursor = await conn.execute(
-        f"SELECT * FROM (SELECT s.home_id, s.device_id, s.opened_at, {_ZONE} AS zone,"
-        f" {_SETTINGS} AS w FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
-        " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day') q"
-        " WHERE (w->'night_door'->>'enabled')::boolean"
-        f" AND {_in_night('q.opened_at')}"
-        f" AND {_no_alarm_since(night.NIGHT_DOOR, 'q.opened_at')}"
-        f" AND NOT {_UNIT_SILENT}",
+        sql.SQL(
+            "SELECT * FROM (SELECT s.home_id, s.device_id, s.opened_at, {zone} AS zone,"
+            " {settings} AS w FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+            " WHERE s.kind = 'door' AND s.opened_at > %(now)s - interval '1 day') q"
+            " WHERE (w->'night_door'->>'enabled')::boolean"
+            " AND {in_night} AND {no_alarm} AND NOT {unit_silent}"
+        ).format(
+            zone=_ZONE,
+            settings=_SETTINGS,
+            in_night=_in_night(opened_at),
+            no_alarm=_no_alarm_since(night.NIGHT_DOOR, opened_at),
+            unit_silent=_UNIT_SILENT,
+        ),
         _params(now),
     )
     raised = []
@@ -256,16 +281,23 @@ async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[u
 
 async def raise_out_of_bed(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
     """Raise an out-of-bed alarm for each person who left bed at night and is not back."""
+    left_at = sql.SQL("q.ts")
     cursor = await conn.execute(
-        f"SELECT * FROM (SELECT s.home_id, s.ts, {_ZONE} AS zone, {_SETTINGS} AS w"
-        " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
-        " WHERE s.kind = 'bed' AND s.value @> '{\"occupied\": false}'"
-        " AND s.ts > %(now)s - interval '12 hours') q"
-        " WHERE (w->'out_of_bed'->>'enabled')::boolean"
-        " AND ts <= %(now)s - make_interval(mins => (w->'out_of_bed'->>'minutes')::int)"
-        f" AND {_in_night('q.ts')}"
-        f" AND {_no_alarm_since(night.OUT_OF_BED, 'q.ts')}"
-        f" AND NOT {_UNIT_SILENT}",
+        sql.SQL(
+            "SELECT * FROM (SELECT s.home_id, s.ts, {zone} AS zone, {settings} AS w"
+            " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+            " WHERE s.kind = 'bed' AND s.value @> '{{\"occupied\": false}}'"
+            " AND s.ts > %(now)s - interval '12 hours') q"
+            " WHERE (w->'out_of_bed'->>'enabled')::boolean"
+            " AND ts <= %(now)s - make_interval(mins => (w->'out_of_bed'->>'minutes')::int)"
+            " AND {in_night} AND {no_alarm} AND NOT {unit_silent}"
+        ).format(
+            zone=_ZONE,
+            settings=_SETTINGS,
+            in_night=_in_night(left_at),
+            no_alarm=_no_alarm_since(night.OUT_OF_BED, left_at),
+            unit_silent=_UNIT_SILENT,
+        ),
         _params(now),
     )
     raised = []
@@ -291,21 +323,27 @@ async def raise_out_of_bed(conn: AsyncConnection[Any], now: datetime) -> list[uu
 
 async def raise_room_temperatures(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]:
     """Raise a room-temperature alarm for each room out of the safe range for too long."""
-    rule = "(w->'temperature')"
-    celsius = "(value->>'celsius')::float"
     cursor = await conn.execute(
-        f"SELECT home_id, device_id, w,"
-        " (SELECT max(x.raised_at) FROM alarms x WHERE x.home_id = q.home_id"
-        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}')"
-        f" FROM (SELECT s.home_id, s.device_id, s.value, {_SETTINGS} AS w"
-        " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
-        " WHERE s.kind = 'temperature' AND s.ts > %(now)s - interval '2 hours') q"
-        f" WHERE ({rule}->>'enabled')::boolean"
-        f" AND ({celsius} < ({rule}->>'low_celsius')::float"
-        f"  OR {celsius} > ({rule}->>'high_celsius')::float)"
-        f" AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id"
-        f"  AND x.kind = '{room_temperature.ROOM_TEMPERATURE}' AND x.state = ANY(%(open)s))"
-        f" AND NOT {_UNIT_SILENT}",
+        sql.SQL(
+            "SELECT home_id, device_id, w,"
+            " (SELECT max(x.raised_at) FROM alarms x WHERE x.home_id = q.home_id"
+            "  AND x.kind = {kind})"
+            " FROM (SELECT s.home_id, s.device_id, s.value, {settings} AS w"
+            " FROM sensor_state s LEFT JOIN home_rules r USING (home_id)"
+            " WHERE s.kind = 'temperature' AND s.ts > %(now)s - interval '2 hours') q"
+            " WHERE ({rule}->>'enabled')::boolean"
+            " AND ({celsius} < ({rule}->>'low_celsius')::float"
+            "  OR {celsius} > ({rule}->>'high_celsius')::float)"
+            " AND NOT EXISTS (SELECT 1 FROM alarms x WHERE x.home_id = q.home_id"
+            "  AND x.kind = {kind} AND x.state = ANY(%(open)s))"
+            " AND NOT {unit_silent}"
+        ).format(
+            kind=sql.Literal(room_temperature.ROOM_TEMPERATURE),
+            settings=_SETTINGS,
+            rule=sql.SQL("(w->'temperature')"),
+            celsius=sql.SQL("(value->>'celsius')::float"),
+            unit_silent=_UNIT_SILENT,
+        ),
         _params(now),
     )
     raised = []
@@ -347,15 +385,17 @@ async def raise_silent_devices(conn: AsyncConnection[Any], now: datetime) -> lis
     From the heartbeats' device list; the alarm names the devices.
     """
     cursor = await conn.execute(
-        "SELECT * FROM (SELECT d.home_id, d.device_id, d.last_seen, {settings} AS w"
-        " FROM devices d LEFT JOIN home_rules r USING (home_id)"
-        " WHERE d.last_seen < %(now)s - interval '1 hour') q"
-        " WHERE (w->'device_supervision'->>'enabled')::boolean"
-        " AND last_seen < %(now)s - make_interval(hours =>"
-        "  (w->'device_supervision'->>'hours')::int)"
-        " AND {no_alarm} AND NOT {unit_silent}".format(
+        sql.SQL(
+            "SELECT * FROM (SELECT d.home_id, d.device_id, d.last_seen, {settings} AS w"
+            " FROM devices d LEFT JOIN home_rules r USING (home_id)"
+            " WHERE d.last_seen < %(now)s - interval '1 hour') q"
+            " WHERE (w->'device_supervision'->>'enabled')::boolean"
+            " AND last_seen < %(now)s - make_interval(hours =>"
+            "  (w->'device_supervision'->>'hours')::int)"
+            " AND {no_alarm} AND NOT {unit_silent}"
+        ).format(
             settings=_SETTINGS,
-            no_alarm=_no_alarm_since(supervision.DEVICE_SILENT, "q.last_seen"),
+            no_alarm=_no_alarm_since(supervision.DEVICE_SILENT, sql.SQL("q.last_seen")),
             unit_silent=_UNIT_SILENT,
         ),
         _params(now),

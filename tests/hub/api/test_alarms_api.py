@@ -18,7 +18,7 @@ from queries import rows
 from hub.alarms.rules import trigger_for
 from hub.app import create_app
 from hub.auth.users import Role, add_user, create_token
-from hub.storage import alarms, homes, migrate
+from hub.storage import alarm_changes, homes, migrate
 from protocol import Event, EventKind
 
 if TYPE_CHECKING:
@@ -50,7 +50,9 @@ async def centre(hub: RunningHub, database_url: str) -> dict[str, Any]:
             event = _panic(home_id)
             trigger = trigger_for(event)
             assert trigger is not None
-            (joined,) = await alarms.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
+            (joined,) = await alarm_changes.apply_triggers(
+                conn, [(event, trigger)], datetime.now(UTC)
+            )
             raised[home_id] = joined.alarm_id
         token = await create_token(conn, "bruno", "test integration")
     return {"url": hub.url, "alarms": raised, "token": token}
@@ -250,7 +252,7 @@ async def test_the_stream_brings_changes_made_through_another_replica_to_each_di
             assert (change["alarm"]["alarm_id"], change["alarm"]["state"]) == (str(nord), "claimed")
             sud = centre["alarms"]["casa-sud"]
             async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-                await alarms.claim(conn, sud, "someone", datetime.now(UTC))
+                await alarm_changes.claim(conn, sud, "someone", datetime.now(UTC))
             async with asyncio.timeout(20):
                 first_for_sud = await sud_feed.receive_json()
             assert first_for_sud["alarm"]["alarm_id"] == str(sud)

@@ -36,7 +36,7 @@ from gateway.unit import HomeUnit
 from hub.alarms.rules import trigger_for
 from hub.api.stream import CALL_RELAY
 from hub.auth.users import Role, add_user
-from hub.storage import alarms, migrate
+from hub.storage import alarm_changes, migrate
 from protocol import CallAnswer, Event, EventKind, HangupReason
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ async def alarm_id(hub: RunningHub, database_url: str, home_id: str) -> uuid.UUI
         await migrate.migrate(conn)
         await add_user(conn, "anna", PASSWORD, Role.OPERATOR, ["ats-test"])
         await add_user(conn, "dario", PASSWORD, Role.SOCIAL_WORKER, ["ats-test"])
-        (joined,) = await alarms.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
+        (joined,) = await alarm_changes.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
     return joined.alarm_id
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import NightDoorRule, WellbeingSettings
-from hub.storage import alarms, events, homes, migrate, registry, wellbeing_checks
+from hub.storage import alarm_changes, events, homes, migrate, registry, wellbeing_checks
 from protocol import EventBatch
 
 if TYPE_CHECKING:
@@ -72,8 +72,8 @@ async def kinds(conn: Conn) -> list[tuple[str, dict[str, str]]]:
 
 async def close(conn: Conn, alarm_id: uuid.UUID, at: datetime) -> None:
     """An operator takes the alarm and resolves it."""
-    await alarms.claim(conn, alarm_id, "anna", at)
-    await alarms.transition(conn, alarm_id, AlarmState.RESOLVED, actor="anna", now=at)
+    await alarm_changes.claim(conn, alarm_id, "anna", at)
+    await alarm_changes.transition(conn, alarm_id, AlarmState.RESOLVED, actor="anna", now=at)
 
 
 async def test_a_person_still_for_longer_than_usual_raises_one_inactivity_alarm(db: Conn) -> None:
@@ -242,7 +242,7 @@ async def test_a_silent_home_unit_holds_back_the_rules_that_depend_on_it(db: Con
         "INSERT INTO devices (home_id, device_id, last_seen) VALUES ('home-1', 'pendant', %s)",
         (now - 30 * HOUR,),
     )
-    await alarms.raise_by_rule(db, "home-1", "unit_offline", 3, {}, now=now)
+    await alarm_changes.raise_by_rule(db, "home-1", "unit_offline", 3, {}, now=now)
     assert await wellbeing_checks.raise_inactive_homes(db, now) == []
     assert await wellbeing_checks.raise_silent_devices(db, now) == []
 
@@ -260,7 +260,9 @@ async def test_rules_saved_with_a_time_zone_apply_in_that_zone(db: Conn) -> None
 async def test_a_late_alarm_last_night_does_not_hold_back_this_mornings(db: Conn) -> None:
     """A late-rise alarm raised at 23:50 and closed: the next morning's is raised all the same."""
     await store(db, "pir-hall", "motion", {"detected": True}, rome(22, days=-1))
-    late = await alarms.raise_by_rule(db, "home-1", "late_rise", 2, {}, now=rome(23, 50, days=-1))
+    late = await alarm_changes.raise_by_rule(
+        db, "home-1", "late_rise", 2, {}, now=rome(23, 50, days=-1)
+    )
     assert late is not None
     await close(db, late, rome(23, 55, days=-1))
     assert len(await wellbeing_checks.raise_late_risers(db, rome(11, 5))) == 1
@@ -286,7 +288,7 @@ async def test_a_silent_unit_holds_back_the_night_door_and_the_cold_room(db: Con
         await store(
             db, "thermo", "temperature", {"celsius": 10.0}, rome(1) + timedelta(minutes=minute)
         )
-    await alarms.raise_by_rule(db, "home-1", "unit_offline", 3, {}, now=rome(1, 30))
+    await alarm_changes.raise_by_rule(db, "home-1", "unit_offline", 3, {}, now=rome(1, 30))
     assert await wellbeing_checks.raise_night_doors(db, rome(2, 5)) == []
     assert await wellbeing_checks.raise_room_temperatures(db, rome(2, 5)) == []
 

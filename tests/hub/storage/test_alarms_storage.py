@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from hub.alarms.lifecycle import AlarmState, IllegalTransitionError
 from hub.alarms.rules import trigger_for
-from hub.storage import alarms, homes, migrate
+from hub.storage import alarm_changes, alarm_reads, homes, migrate, timed_alarms
 from protocol import CancelEvent, Event, EventKind
 
 if TYPE_CHECKING:
@@ -48,10 +48,10 @@ def press(kind: EventKind = EventKind.PANIC_BUTTON, at: datetime = NOW) -> Event
     )
 
 
-async def raise_from(conn: Conn, *events: Event, now: datetime = NOW) -> list[alarms.Joined]:
+async def raise_from(conn: Conn, *events: Event, now: datetime = NOW) -> list[alarm_changes.Joined]:
     """Apply the rules' triggers for ``events``, received at ``now``."""
     triggered = [(e, t) for e in events if (t := trigger_for(e)) is not None]
-    return await alarms.apply_triggers(conn, triggered, now)
+    return await alarm_changes.apply_triggers(conn, triggered, now)
 
 
 async def one(conn: Conn, query: str, *params: object) -> tuple[Any, ...]:
@@ -102,9 +102,9 @@ async def test_a_cancel_press_cancels_the_alarm_it_names_and_keeps_it_on_record(
         }
     )
     assert isinstance(cancel, CancelEvent)
-    assert await alarms.cancel_by_resident(db, [cancel], NOW) == [raised.alarm_id]
+    assert await alarm_changes.cancel_by_resident(db, [cancel], NOW) == [raised.alarm_id]
     assert await one(db, "SELECT state, outcome FROM alarms") == ("cancelled", "cancelled")
-    assert await alarms.cancel_by_resident(db, [cancel], NOW) == []
+    assert await alarm_changes.cancel_by_resident(db, [cancel], NOW) == []
     first, second = press(), press()
     (anew,) = await raise_from(db, first)
     assert anew.raised
@@ -112,7 +112,7 @@ async def test_a_cancel_press_cancels_the_alarm_it_names_and_keeps_it_on_record(
     late = cancel.model_copy(
         update={"value": cancel.value.model_copy(update={"cancels": first.event_id})}
     )
-    assert await alarms.cancel_by_resident(db, [late], NOW) == []  # a new press joined since
+    assert await alarm_changes.cancel_by_resident(db, [late], NOW) == []  # a new press joined since
 
 
 async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
@@ -126,7 +126,7 @@ async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
         async def claim_as(alarm_id: uuid.UUID, operator: str) -> str | None:
             async with pool.connection() as conn:
                 try:
-                    await alarms.claim(conn, alarm_id, operator, NOW)
+                    await alarm_changes.claim(conn, alarm_id, operator, NOW)
                 except IllegalTransitionError:
                     return None
                 return operator
@@ -142,7 +142,7 @@ async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
                 db, "SELECT claimed_by FROM alarms WHERE alarm_id = %s", raised.alarm_id
             )
             assert claimed_by == (won[0],)
-            await alarms.transition(
+            await alarm_changes.transition(
                 db, raised.alarm_id, AlarmState.CANCELLED, actor=won[0], now=NOW
             )
 
@@ -150,11 +150,13 @@ async def test_exactly_one_of_several_operators_wins_the_claim_in_1000_trials(
 async def test_moves_follow_the_lifecycle_and_illegal_ones_say_why(db: Conn) -> None:
     """Claim, in progress, resolve with an outcome; then nothing more; each step logged."""
     (raised,) = await raise_from(db, press())
-    await alarms.claim(db, raised.alarm_id, "anna", NOW)
+    await alarm_changes.claim(db, raised.alarm_id, "anna", NOW)
     with pytest.raises(IllegalTransitionError, match="claimed cannot become claimed"):
-        await alarms.claim(db, raised.alarm_id, "bruno", NOW)
-    await alarms.transition(db, raised.alarm_id, AlarmState.IN_PROGRESS, actor="anna", now=NOW)
-    await alarms.transition(
+        await alarm_changes.claim(db, raised.alarm_id, "bruno", NOW)
+    await alarm_changes.transition(
+        db, raised.alarm_id, AlarmState.IN_PROGRESS, actor="anna", now=NOW
+    )
+    await alarm_changes.transition(
         db,
         raised.alarm_id,
         AlarmState.RESOLVED,
@@ -163,9 +165,11 @@ async def test_moves_follow_the_lifecycle_and_illegal_ones_say_why(db: Conn) -> 
         detail={"outcome": "help_sent"},
     )
     with pytest.raises(IllegalTransitionError, match="already resolved"):
-        await alarms.transition(db, raised.alarm_id, AlarmState.CLAIMED, actor="anna", now=NOW)
-    with pytest.raises(alarms.UnknownAlarmError):
-        await alarms.claim(db, uuid.uuid4(), "anna", NOW)
+        await alarm_changes.transition(
+            db, raised.alarm_id, AlarmState.CLAIMED, actor="anna", now=NOW
+        )
+    with pytest.raises(alarm_changes.UnknownAlarmError):
+        await alarm_changes.claim(db, uuid.uuid4(), "anna", NOW)
     assert await one(db, "SELECT state, outcome, claimed_by FROM alarms") == (
         "resolved",
         "help_sent",
@@ -184,16 +188,16 @@ async def test_an_unclaimed_alarm_escalates_once_per_wait(db: Conn) -> None:
     """Past 60 s unclaimed a priority-2 alarm becomes priority 1, logged; not again at once."""
     three_minutes_ago = NOW - timedelta(minutes=3)
     (flood,) = await raise_from(db, press(EventKind.FLOOD), now=three_minutes_ago)
-    assert await alarms.escalate_due(db, NOW) == [flood.alarm_id]
-    assert await alarms.escalate_due(db, NOW + timedelta(seconds=30)) == []
+    assert await timed_alarms.escalate_due(db, NOW) == [flood.alarm_id]
+    assert await timed_alarms.escalate_due(db, NOW + timedelta(seconds=30)) == []
     assert await one(db, "SELECT priority, state, escalated_at FROM alarms") == (
         1,
         "raised",
         NOW,
     )
-    assert await alarms.escalate_due(db, NOW + timedelta(seconds=61)) == [flood.alarm_id]
-    await alarms.claim(db, flood.alarm_id, "anna", NOW)
-    assert await alarms.escalate_due(db, NOW + timedelta(hours=1)) == []
+    assert await timed_alarms.escalate_due(db, NOW + timedelta(seconds=61)) == [flood.alarm_id]
+    await alarm_changes.claim(db, flood.alarm_id, "anna", NOW)
+    assert await timed_alarms.escalate_due(db, NOW + timedelta(hours=1)) == []
 
 
 async def test_a_silent_home_unit_raises_one_alarm_per_silence(db: Conn) -> None:
@@ -208,23 +212,23 @@ async def test_a_silent_home_unit_raises_one_alarm_per_silence(db: Conn) -> None
         )
 
     await heard(NOW - timedelta(seconds=140))
-    assert await alarms.raise_missing_units(db, NOW) == []
+    assert await timed_alarms.raise_missing_units(db, NOW) == []
     await heard(NOW - timedelta(seconds=160))
-    (first,) = await alarms.raise_missing_units(db, NOW)
-    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=5)) == []
+    (first,) = await timed_alarms.raise_missing_units(db, NOW)
+    assert await timed_alarms.raise_missing_units(db, NOW + timedelta(minutes=5)) == []
     assert await one(db, "SELECT kind, priority, state FROM alarms") == (
         "unit_offline",
         3,
         "raised",
     )
-    await alarms.claim(db, first, "anna", NOW)
-    await alarms.transition(
+    await alarm_changes.claim(db, first, "anna", NOW)
+    await alarm_changes.transition(
         db, first, AlarmState.RESOLVED, actor="anna", now=NOW, detail={"outcome": "technical_fixed"}
     )
-    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=10)) == []
+    assert await timed_alarms.raise_missing_units(db, NOW + timedelta(minutes=10)) == []
     await heard(NOW + timedelta(minutes=11))
-    assert await alarms.raise_missing_units(db, NOW + timedelta(minutes=12)) == []
-    (second,) = await alarms.raise_missing_units(db, NOW + timedelta(minutes=14))
+    assert await timed_alarms.raise_missing_units(db, NOW + timedelta(minutes=12)) == []
+    (second,) = await timed_alarms.raise_missing_units(db, NOW + timedelta(minutes=14))
     assert second != first
 
 
@@ -235,22 +239,24 @@ async def test_a_missing_daily_check_in_raises_one_alarm_a_day(db: Conn) -> None
         " VALUES ('home-1', 'Europe/Rome', '10:00')"
     )
     rome_9 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 09:00 in Rome
-    assert await alarms.raise_missed_check_ins(db, rome_9) == []
-    (missed,) = await alarms.raise_missed_check_ins(db, rome_9 + timedelta(hours=1, minutes=5))
-    assert await alarms.raise_missed_check_ins(db, rome_9 + timedelta(hours=3)) == []
+    assert await timed_alarms.raise_missed_check_ins(db, rome_9) == []
+    (missed,) = await timed_alarms.raise_missed_check_ins(
+        db, rome_9 + timedelta(hours=1, minutes=5)
+    )
+    assert await timed_alarms.raise_missed_check_ins(db, rome_9 + timedelta(hours=3)) == []
     assert await one(db, "SELECT kind, reason_params FROM alarms") == (
         "missed_check_in",
         {"expected_before": "10:00"},
     )
-    await alarms.claim(db, missed, "anna", rome_9)
-    await alarms.transition(db, missed, AlarmState.RESOLVED, actor="anna", now=rome_9)
+    await alarm_changes.claim(db, missed, "anna", rome_9)
+    await alarm_changes.transition(db, missed, AlarmState.RESOLVED, actor="anna", now=rome_9)
     tomorrow_9 = rome_9 + timedelta(days=1)
     await db.execute(
         "INSERT INTO events (event_id, ts, received_at, home_id, device_id, kind, seq, value)"
         " VALUES (%s, %s, %s, 'home-1', 'pendant-1', 'check_in', 9, '{}')",
         (uuid.uuid4(), tomorrow_9, tomorrow_9),
     )
-    assert await alarms.raise_missed_check_ins(db, tomorrow_9 + timedelta(hours=2)) == []
+    assert await timed_alarms.raise_missed_check_ins(db, tomorrow_9 + timedelta(hours=2)) == []
 
 
 async def test_paging_neither_skips_nor_repeats_alarms_raised_in_the_same_instant(
@@ -264,7 +270,7 @@ async def test_paging_neither_skips_nor_repeats_alarms_raised_in_the_same_instan
     seen: list[uuid.UUID] = []
     before, before_id = None, None
     while True:
-        page = await alarms.list_alarms(
+        page = await alarm_reads.list_alarms(
             db,
             districts=["ats-1"],
             states=[AlarmState.RAISED],
