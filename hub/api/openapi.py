@@ -35,6 +35,7 @@ from hub.api.models import (
     StatsToday,
     WebRtcConfig,
 )
+from hub.api.vocabulary_routes import Vocabulary
 from runtime import __version__
 
 if TYPE_CHECKING:
@@ -177,6 +178,7 @@ def openapi_document() -> dict[str, Any]:
         Deleted,
         StatsToday,
         WebRtcConfig,
+        Vocabulary,
     ]
     modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [(m, "validation") for m in models]
     _, schema = models_json_schema(modes, ref_template=_REF)
@@ -292,6 +294,13 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/webrtc": {
                 "get": _operation(
                     "STUN/TURN servers for the console's calls", WebRtcConfig, errors=("401",)
+                )
+            },
+            "/api/v1/vocabulary": {
+                "get": _operation(
+                    "The values of the hub's enumerations: alarm states, priorities, outcomes",
+                    Vocabulary,
+                    errors=("401",),
                 )
             },
             "/api/v1/calls": {

@@ -52,6 +52,7 @@ from hub.api.openapi import openapi_document
 from hub.api.registry_routes import add_registry_routes
 from hub.api.stats_routes import add_stats_routes
 from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, close_streams, stream
+from hub.api.vocabulary_routes import add_vocabulary_routes
 from hub.auth import users
 from hub.auth.throttle import LoginThrottle
 from hub.config import CookieSecure, HubSettings
@@ -93,6 +94,7 @@ def add_api(app: web.Application, settings: HubSettings, relay: CallRelay) -> No
     add_registry_routes(app)
     add_call_routes(app)
     add_stats_routes(app, settings)
+    add_vocabulary_routes(app)
     app.router.add_get("/api/v1/alarms", _list_alarms)
     app.router.add_get("/api/v1/alarms/{alarm_id}", _get_alarm)
     app.router.add_post("/api/v1/alarms/{alarm_id}/claim", _claim)
