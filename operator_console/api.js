@@ -62,6 +62,25 @@ export async function api(method, path, body = undefined, { quiet401 = false } =
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body = {}, options) => api("POST", path, body, options);
 
+// The values of the hub's enumerations (alarm states, priorities, outcomes...), never
+// written again here: what the console lists is what the hub accepts.
+let known = null;
+
+/** Read the hub's vocabulary (``GET /api/v1/vocabulary``); done once at each sign-in. */
+export async function loadVocabulary() {
+  known = await get("/api/v1/vocabulary");
+}
+
+/** The hub's vocabulary: ``alarm_states``, ``open_alarm_states``, ``resolve_outcomes``... */
+export function vocabulary() {
+  return known;
+}
+
+/** Whether an alarm in ``state`` still waits for someone to act (the hub's open states). */
+export function isOpenAlarm(state) {
+  return known.open_alarm_states.includes(state);
+}
+
 /** The operator's words for what went wrong with a request. */
 /** The hub's reason in the operator's language: its code's words, else its English text. */
 export function hubReason(code, params, english) {

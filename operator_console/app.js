@@ -3,13 +3,23 @@
 // State lives here; the other modules draw parts of the page from it and call back through
 // the context object ``ctx``.
 
-import { ApiError, describeError, get, onSignedOut, post, setCsrf } from "./api.js";
+import {
+  ApiError,
+  describeError,
+  get,
+  isOpenAlarm,
+  loadVocabulary,
+  onSignedOut,
+  post,
+  setCsrf,
+} from "./api.js";
 import { CallPanel } from "./call.js";
 import { Detail } from "./detail.js";
 import { announce, h, replace } from "./dom.js";
 import { History } from "./history.js";
 import {
   LANGUAGE_ORDER,
+  label,
   language,
   onLanguageChange,
   setLanguage,
@@ -21,7 +31,6 @@ import { Alerter } from "./sounds.js";
 import { Stream } from "./stream.js";
 import { Supervisor } from "./supervisor.js";
 
-const OPEN = new Set(["raised", "claimed", "in_progress"]);
 const BOSSES = new Set(["supervisor", "admin"]);
 const ACTORS = new Set(["operator", "supervisor", "admin"]);
 const PAGES_AT_MOST = 10;
@@ -111,7 +120,7 @@ function boot() {
 async function resume() {
   try {
     const me = await get("/api/v1/auth/me", { quiet401: true });
-    signedIn(me);
+    await enter(me);
   } catch {
     showLogin();
   }
@@ -136,8 +145,8 @@ async function signIn(event) {
   const password = $("login-password").value;
   try {
     const me = await post("/api/v1/auth/login", { username, password }, { quiet401: true });
+    await enter(me);
     error.textContent = "";
-    signedIn(me);
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 422)) {
       error.textContent = t("login.failed");
@@ -147,6 +156,12 @@ async function signIn(event) {
       error.textContent = describeError(err);
     }
   }
+}
+
+/** Signed in: the hub's vocabulary comes first, as the queue and the forms are drawn from it. */
+async function enter(me) {
+  await loadVocabulary();
+  signedIn(me);
 }
 
 function signedIn(me) {
@@ -342,7 +357,7 @@ function applyAlarm(alarm) {
   if (!alarm?.alarm_id) return;
   const known = state.alarms.get(alarm.alarm_id);
   const merged = { ...known, ...alarm };
-  if (OPEN.has(merged.state)) state.alarms.set(merged.alarm_id, merged);
+  if (isOpenAlarm(merged.state)) state.alarms.set(merged.alarm_id, merged);
   else state.alarms.delete(merged.alarm_id);
   if (state.selected?.type === "alarm" && state.selected.id === merged.alarm_id) {
     detail.updateAlarm(merged);
@@ -504,7 +519,7 @@ function renderWho() {
   if (!state.me) return;
   $("who").textContent = t("header.user", {
     username: state.me.username,
-    role: t(`role.${state.me.role}`),
+    role: label("role", state.me.role),
   });
 }
 

@@ -1,13 +1,12 @@
 // The resident card of a home: who lives there, whom to call and in what order, the home
 // unit and its devices, and what happened at home in the last hours.
 
-import { describeError, get, isoQuery } from "./api.js";
+import { describeError, get, isoQuery, vocabulary } from "./api.js";
 import { h, replace } from "./dom.js";
-import { formatDate, formatWhen, formatWhenExact, t } from "./i18n.js";
+import { formatDate, formatWhen, formatWhenExact, label, t } from "./i18n.js";
 
 const EVENT_HOURS = 6;
 const EVENTS_SHOWN = 40;
-const TRIGGERS = new Set(["panic_button", "pull_cord", "fall", "smoke", "co", "flood", "tamper"]);
 
 export class Card {
   constructor(ctx) {
@@ -151,7 +150,7 @@ export class Card {
                     ? `${formatDate(person.date_of_birth)} (${t("card.age", { years: age(person.date_of_birth) })})`
                     : "",
                 ),
-                entry(t("card.language"), t(`card.lang.${person.language}`)),
+                entry(t("card.language"), label("card.lang", person.language)),
                 entry(t("card.medical"), person.medical_notes, "notes medical"),
                 entry(t("card.care"), person.care_notes, "notes"),
                 entry(t("card.key_safe"), person.key_safe),
@@ -287,7 +286,7 @@ function age(birth) {
 /** An event of the home in words. */
 export function describeEvent(event) {
   const params = { kind: event.kind, value: event.value ?? {} };
-  if (TRIGGERS.has(event.kind)) return t("event.trigger", params);
+  if (vocabulary().trigger_kinds.includes(event.kind)) return t("event.trigger", params);
   const key = `event.${event.kind}`;
   const text = t(key, params);
   return text === key ? t("event.other", params) : text;

@@ -2,24 +2,12 @@
 // the resident's card. Built once per selection; updates change texts and buttons in place,
 // so what the operator is typing in a form survives a change arriving on the stream.
 
-import { describeError, get, post } from "./api.js";
+import { describeError, get, isOpenAlarm, post, vocabulary } from "./api.js";
 import { Card } from "./card.js";
 import { announce, field, h, replace, select } from "./dom.js";
-import { formatElapsed, formatWhen, formatWhenExact, reason, t } from "./i18n.js";
+import { formatElapsed, formatWhen, formatWhenExact, label, reason, t } from "./i18n.js";
 import { isDue, waited } from "./queue.js";
 
-export const OUTCOMES = [
-  "resolved_by_phone",
-  "responder_sent",
-  "relative_contacted",
-  "emergency_services",
-  "false_alarm",
-  "technical_fixed",
-  "test",
-];
-export const RESPONDER_RESULTS = ["reached", "no_answer", "on_the_way", "arrived", "declined"];
-const TASK_OUTCOMES = ["spoke", "no_answer", "skipped"];
-const OPEN = new Set(["raised", "claimed", "in_progress"]);
 const TIMELINE_DELAY_MS = 250;
 
 export class Detail {
@@ -64,8 +52,8 @@ export class Detail {
 
   tick() {
     // Only an open alarm's waiting time runs; a closed one keeps what it shows.
-    const open = ["raised", "claimed", "in_progress"].includes(this.alarm?.state);
-    if (this.kind === "alarm" && open && this.parts.timer && this.alarm.raised_at) {
+    const open = this.kind === "alarm" && isOpenAlarm(this.alarm.state);
+    if (open && this.parts.timer && this.alarm.raised_at) {
       const { seconds, level } = waited(this.alarm);
       this.parts.timer.textContent = formatElapsed(seconds);
       this.parts.timer.dataset.level = level;
@@ -141,9 +129,9 @@ export class Detail {
     return {
       onRecordContact: (contact) => this.prefillResponder(contact),
       canRecordContact: () =>
-        this.kind === "alarm" && OPEN.has(this.alarm.state) && this.ctx.actsOnAlarms(),
+        this.kind === "alarm" && isOpenAlarm(this.alarm.state) && this.ctx.actsOnAlarms(),
       // From a closed alarm or a call task: a call to the home without an alarm.
-      callHome: () => !(this.kind === "alarm" && OPEN.has(this.alarm.state)),
+      callHome: () => !(this.kind === "alarm" && isOpenAlarm(this.alarm.state)),
     };
   }
 
@@ -208,7 +196,11 @@ export class Detail {
   }
 
   resolveForm(parts) {
-    parts.outcome = select({ name: "outcome", required: true }, OUTCOMES.map((o) => [o, t(`outcome.${o}`)]), t("form.choose"));
+    parts.outcome = select(
+      { name: "outcome", required: true },
+      vocabulary().resolve_outcomes.map((o) => [o, label("outcome", o)]),
+      t("form.choose"),
+    );
     parts.outcomeNotes = h("textarea", { name: "notes", rows: "2", maxlength: "4000" });
     parts.resolve = h("button", { type: "submit", class: "primary" }, t("action.resolve"));
     return h(
@@ -262,7 +254,7 @@ export class Detail {
     parts.responderPhone = h("input", { name: "phone", type: "tel", maxlength: "40", autocomplete: "off" });
     parts.responderResult = select(
       { name: "result", required: true },
-      RESPONDER_RESULTS.map((r) => [r, t(`responder.${r}`)]),
+      vocabulary().responder_results.map((r) => [r, label("responder", r)]),
       t("form.choose"),
     );
     parts.responderNotes = h("input", { name: "notes", type: "text", maxlength: "1000", autocomplete: "off" });
@@ -314,16 +306,16 @@ export class Detail {
     const me = this.ctx.state.me?.username;
     const acts = this.ctx.actsOnAlarms();
     const holder = a.claimed_by === me || this.ctx.isBoss();
-    const open = OPEN.has(a.state);
+    const open = isOpenAlarm(a.state);
     p.title.textContent = a.reason_key ? reason(a.reason_key, a.reason_params) : t("panel.loading");
     if (a.priority) {
       p.priority.className = `priority p${a.priority}`;
-      p.priority.textContent = t(`priority.${a.priority}`);
+      p.priority.textContent = label("priority", a.priority);
     }
     p.state.textContent = a.state
       ? a.claimed_by && open
-        ? `${t(`state.${a.state}`)} · ${a.claimed_by === me ? t("badge.mine") : t("badge.claimed_by", { user: a.claimed_by })}`
-        : `${t(`state.${a.state}`)}${a.outcome ? ` · ${t(`outcome.${a.outcome}`)}` : ""}`
+        ? `${label("state", a.state)} · ${a.claimed_by === me ? t("badge.mine") : t("badge.claimed_by", { user: a.claimed_by })}`
+        : `${label("state", a.state)}${a.outcome ? ` · ${label("outcome", a.outcome)}` : ""}`
       : "";
     p.state.dataset.state = a.state ?? "";
     p.escalated.hidden = !a.escalated_at;
@@ -424,7 +416,8 @@ export class Detail {
     parts.claim = h("button", { type: "button", class: "primary", onclick: () => this.ctx.claim("call", this.task.task_id) }, t("task.claim"));
     parts.release = h("button", { type: "button", onclick: () => this.taskAct("release", {}) }, t("task.release"));
     parts.call = h("button", { type: "button", class: "call", onclick: () => this.ctx.startCall(this.task.home_id, null) }, t("action.call_home"));
-    parts.choices = TASK_OUTCOMES.map((outcome) =>
+    const outcomes = vocabulary().call_outcomes;
+    parts.choices = outcomes.map((outcome) =>
       h("input", { type: "radio", name: "task-outcome", value: outcome, id: `task-outcome-${outcome}` }),
     );
     parts.notes = h("textarea", { name: "notes", rows: "2", maxlength: "4000" });
@@ -456,8 +449,8 @@ export class Detail {
         h(
           "div",
           { class: "choices" },
-          TASK_OUTCOMES.map((outcome, index) =>
-            h("label", { class: "choice", for: `task-outcome-${outcome}` }, parts.choices[index], ` ${t(`task.${outcome}`)}`),
+          outcomes.map((outcome, index) =>
+            h("label", { class: "choice", for: `task-outcome-${outcome}` }, parts.choices[index], ` ${label("task", outcome)}`),
           ),
         ),
         field(t("task.notes"), parts.notes),
@@ -498,7 +491,7 @@ export class Detail {
     p.title.textContent = `${t("task.title")} · ${task.resident_name ?? t("task.anyone")}`;
     replace(
       p.meta,
-      h("span", { class: `badge ${due ? "due" : "later"}` }, due ? t("task.due") : t(`task.state.${task.state}`)),
+      h("span", { class: `badge ${due ? "due" : "later"}` }, due ? t("task.due") : label("task.state", task.state)),
       " ",
       t("task.planned", { when: formatWhen(task.planned_at) }),
       " · ",
@@ -523,7 +516,7 @@ export class Detail {
               { dataset: { action: attempt.outcome } },
               h("time", { datetime: attempt.at }, formatWhenExact(attempt.at)),
               " ",
-              h("strong", {}, t(`task.${attempt.outcome}`)),
+              h("strong", {}, label("task", attempt.outcome)),
               ` ${t("timeline.by", { actor: attempt.by })}`,
               attempt.notes ? h("span", { class: "note-text" }, ` — ${attempt.notes}`) : null,
             ),
@@ -578,17 +571,17 @@ export function timelineItem(step) {
     "call_started",
     "call_ended",
   ];
-  const label = known.includes(action) ? t(`timeline.${action}`) : t("timeline.other", { action });
+  const title = known.includes(action) ? t(`timeline.${action}`) : t("timeline.other", { action });
   const actor = step.actor === "system" ? t("timeline.system") : step.actor;
   const d = step.detail ?? {};
   const extra = [];
   if (action === "note" && d.text) extra.push(d.text);
   if (action === "responder") {
-    extra.push(`${d.name ?? ""}${d.phone ? ` (${d.phone})` : ""}: ${d.result ? t(`responder.${d.result}`) : ""}`);
+    extra.push(`${d.name ?? ""}${d.phone ? ` (${d.phone})` : ""}: ${d.result ? label("responder", d.result) : ""}`);
     if (d.notes) extra.push(d.notes);
   }
   if ((action === "resolved" || action === "cancelled") && d.outcome) {
-    extra.push(t(`outcome.${d.outcome}`));
+    extra.push(label("outcome", d.outcome));
     if (d.notes) extra.push(d.notes);
     if (d.reason) extra.push(d.reason);
   }
@@ -596,7 +589,7 @@ export function timelineItem(step) {
     extra.push(t("timeline.device", { device: d.device_id }));
   }
   if (action === "call_ended") {
-    if (d.reason) extra.push(t(`call.reason.${d.reason}`));
+    if (d.reason) extra.push(label("call.reason", d.reason));
     extra.push(
       d.answered === "true"
         ? t("timeline.talked", { duration: formatElapsed(Number(d.duration_s ?? 0)) })
@@ -611,7 +604,7 @@ export function timelineItem(step) {
     { dataset: { action } },
     h("time", { datetime: step.at }, formatWhenExact(step.at)),
     " ",
-    h("strong", { class: "step" }, label),
+    h("strong", { class: "step" }, title),
     ` ${t("timeline.by", { actor })}`,
     extra.length ? h("span", { class: "step-detail" }, ` — ${extra.join(" — ")}`) : null,
   );

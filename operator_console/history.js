@@ -2,12 +2,16 @@
 // (the API's q=), a page at a time (next_before / next_before_id). Opening one shows its
 // timeline and card on the right.
 
-import { describeError, get } from "./api.js";
+import { describeError, get, isOpenAlarm, vocabulary } from "./api.js";
 import { field, h, replace } from "./dom.js";
-import { formatWhen, reason, t } from "./i18n.js";
+import { formatWhen, label, reason, t } from "./i18n.js";
 
 const PAGE = 25;
-const CLOSED = "resolved,cancelled";
+
+/** The states of a closed alarm: the hub's states but the open ones. */
+function closedStates() {
+  return vocabulary().alarm_states.filter((state) => !isOpenAlarm(state));
+}
 
 export class History {
   constructor(ctx) {
@@ -94,7 +98,7 @@ export class History {
   }
 
   async load(fresh) {
-    let query = `/api/v1/alarms?state=${CLOSED}&limit=${PAGE}`;
+    let query = `/api/v1/alarms?state=${closedStates().join(",")}&limit=${PAGE}`;
     if (this.search) query += `&q=${encodeURIComponent(this.search)}`;
     if (!fresh && this.next) {
       query += `&before=${encodeURIComponent(this.next.before)}&before_id=${this.next.before_id}`;
@@ -113,7 +117,7 @@ export class History {
 
   /** An alarm closed while the history is shown goes to its top (when it matches). */
   alarmChanged(alarm) {
-    if (!this.loaded || !["resolved", "cancelled"].includes(alarm.state)) return;
+    if (!this.loaded || !closedStates().includes(alarm.state)) return;
     if (this.search && !this.matches(alarm)) return;
     if (this.items.some((item) => item.alarm_id === alarm.alarm_id)) return;
     this.items = [alarm, ...this.items];
@@ -139,7 +143,7 @@ export class History {
           h("td", {}, alarm.closed_at ? formatWhen(alarm.closed_at) : "—"),
           h("td", {}, alarm.home_id, names.length ? h("span", { class: "names" }, ` · ${names.join(", ")}`) : null),
           h("td", {}, reason(alarm.reason_key, alarm.reason_params)),
-          h("td", {}, t(`state.${alarm.state}`), alarm.outcome ? ` · ${t(`outcome.${alarm.outcome}`)}` : ""),
+          h("td", {}, label("state", alarm.state), alarm.outcome ? ` · ${label("outcome", alarm.outcome)}` : ""),
           h("td", {}, alarm.claimed_by ?? "—"),
           h(
             "td",

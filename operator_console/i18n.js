@@ -1,4 +1,5 @@
-// The one translation layer: every word the console shows comes through t() or reason().
+// The one translation layer: every word the console shows comes through t(), label() or
+// reason().
 //
 // Dictionaries map a key to a string with {name} placeholders or to a function of the
 // parameters and the formatting helpers (for plurals, optional parts, durations). The
@@ -119,7 +120,13 @@ export function formatPercent(share) {
   );
 }
 
-const helpers = { minutes: formatMinutes, when: formatWhen, date: formatDate, t: (k, p) => t(k, p) };
+const helpers = {
+  minutes: formatMinutes,
+  when: formatWhen,
+  date: formatDate,
+  t: (k, p) => t(k, p),
+  label: (group, value) => label(group, value),
+};
 
 function interpolate(text, params) {
   return text.replace(/\{(\w+)\}/g, (whole, name) =>
@@ -141,6 +148,16 @@ export function t(key, params = {}) {
   const entry = lookup(key);
   if (entry === undefined) return key;
   return typeof entry === "function" ? entry(params, helpers) : interpolate(entry, params);
+}
+
+/**
+ * The words for a value of one of the hub's enumerations, keyed ``group.value``
+ * (``label("outcome", "false_alarm")``). A value this console has no words for (a newer
+ * hub's) is shown as it is.
+ */
+export function label(group, value) {
+  const key = `${group}.${value}`;
+  return has(key) ? t(key) : String(value);
 }
 
 /** An alarm's reason in words, from the API's ``reason_key`` and ``reason_params``. */

@@ -2,7 +2,7 @@
 // well-being calls. Two listboxes worked from the keyboard: arrows move, Enter opens, C claims.
 
 import { h, replace } from "./dom.js";
-import { formatElapsed, formatWhen, reason, t } from "./i18n.js";
+import { formatElapsed, formatWhen, label, reason, t } from "./i18n.js";
 
 const AMBER_S = 30;
 const RED_S = 60;
@@ -120,7 +120,7 @@ export class Queue {
         "span",
         { class: `priority p${alarm.priority}` },
         h("span", { "aria-hidden": "true" }, t("priority.short", { n: alarm.priority })),
-        h("span", { class: "sr-only" }, t(`priority.${alarm.priority}`)),
+        h("span", { class: "sr-only" }, label("priority", alarm.priority)),
       ),
       h(
         "span",

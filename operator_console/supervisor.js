@@ -4,7 +4,7 @@
 
 import { ApiError, describeError, get } from "./api.js";
 import { h, replace } from "./dom.js";
-import { formatPercent, formatWhen, t } from "./i18n.js";
+import { formatPercent, formatWhen, label, t } from "./i18n.js";
 
 const EVERY_MS = 10000;
 const AFTER_CHANGE_MS = 1000;
@@ -86,8 +86,9 @@ export class Supervisor {
         h(
           "dl",
           { class: "figures" },
-          ["raised", "claimed", "in_progress", "calls_due"].map((name) =>
-            h("div", { class: `figure ${name}`, dataset: { figure: name } }, h("dt", {}, t(`supervisor.${name}`)), h("dd", {}, String(s.queue?.[name] ?? 0))),
+          // The figures the hub counts (open alarms by state, calls due), in its order.
+          Object.entries(s.queue).map(([name, count]) =>
+            h("div", { class: `figure ${name}`, dataset: { figure: name } }, h("dt", {}, label("supervisor", name)), h("dd", {}, String(count))),
           ),
         ),
       ),
@@ -124,7 +125,7 @@ export class Supervisor {
                   h(
                     "tr",
                     { dataset: { operator: operator.username } },
-                    h("th", { scope: "row" }, operator.username, operator.role ? h("span", { class: "role" }, ` · ${t(`role.${operator.role}`)}`) : null),
+                    h("th", { scope: "row" }, operator.username, operator.role ? h("span", { class: "role" }, ` · ${label("role", operator.role)}`) : null),
                     h("td", {}, operator.signed_in ? t("common.yes") : t("common.no")),
                     h(
                       "td",

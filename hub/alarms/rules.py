@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from protocol import Event, EventKind
 
+PRIORITY_LEVELS = (1, 2, 3, 4, 5)
+"""Every alarm priority, the most urgent first (the alarms table's CHECK allows just these)."""
+
 PRIORITY: dict[EventKind, int] = {
     EventKind.PANIC_BUTTON: 1,
     EventKind.PULL_CORD: 1,

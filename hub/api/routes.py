@@ -10,7 +10,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hub.alarms.lifecycle import IllegalTransitionError
-from hub.api import alarm_routes, auth_routes, call_routes, registry_routes, stats_routes
+from hub.api import (
+    alarm_routes,
+    auth_routes,
+    call_routes,
+    registry_routes,
+    stats_routes,
+    vocabulary_routes,
+)
 from hub.api.access import ApiError, json_response
 from hub.api.client import ORIGIN, ClientOrigin
 from hub.api.console import add_console_routes
@@ -55,6 +62,7 @@ TABLES = (
     registry_routes.ROUTES,
     call_routes.ROUTES,
     stats_routes.ROUTES,
+    vocabulary_routes.ROUTES,
     META,
 )
 

@@ -222,7 +222,7 @@ export const en = {
   "event.mains_power": (p) => (p.value.on ? "Mains power back" : "Mains power lost"),
   "event.command_result": (p) => `Answer to a command: ${p.value.outcome}`,
   "event.trigger": (p, f) =>
-    p.value.active ? f.t(`kind.${p.kind}`) : `${f.t(`kind.${p.kind}`)}: restored`,
+    p.value.active ? f.label("kind", p.kind) : `${f.label("kind", p.kind)}: restored`,
   "event.other": "{kind}",
 
   "kind.panic_button": "Panic button",

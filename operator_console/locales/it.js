@@ -222,7 +222,7 @@ export const it = {
   "event.mains_power": (p) => (p.value.on ? "Corrente tornata" : "Corrente mancante"),
   "event.command_result": (p) => `Risposta a un comando: ${p.value.outcome}`,
   "event.trigger": (p, f) =>
-    p.value.active ? f.t(`kind.${p.kind}`) : `${f.t(`kind.${p.kind}`)}: rientrato`,
+    p.value.active ? f.label("kind", p.kind) : `${f.label("kind", p.kind)}: rientrato`,
   "event.other": "{kind}",
 
   "kind.panic_button": "Pulsante di emergenza",

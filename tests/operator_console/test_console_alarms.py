@@ -10,6 +10,7 @@ from browsing import alarm_row, sign_in
 from consoles import Console
 from playwright.async_api import expect
 
+from hub.api.models import Outcome
 from protocol import EventKind
 
 if TYPE_CHECKING:
@@ -17,8 +18,37 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from browsing import Centre, Opened
+    from playwright.async_api import Locator
 
 pytestmark = [pytest.mark.mqtt5, pytest.mark.browser]
+
+OUTCOMES = [
+    "Risolto al telefono",
+    "Soccorritore inviato",
+    "Familiare avvisato",
+    "Servizi di emergenza (112/118)",
+    "Falso allarme",
+    "Problema tecnico risolto",
+    "Prova",
+]
+"""The resolve form's outcomes, in the hub's order, in Italian."""
+RESULTS = ["Non risponde", "Raggiunto", "In arrivo", "Arrivato", "Non può venire"]
+"""What came of calling a contact, in the hub's order, in Italian."""
+
+
+async def assert_in_progress_with_the_hubs_choices(row: Locator, detail: Locator) -> None:
+    """An alarm in progress stays in the queue (an open state); its forms offer the hub's choices.
+
+    The outcomes and the responder results, in words, each with the hub's value.
+    """
+    await expect(row).to_have_attribute("data-state", "in_progress")
+    outcomes = detail.get_by_label("Esito", exact=True).locator("option")
+    await expect(outcomes).to_have_text(["— scegli —", *OUTCOMES])
+    values = await outcomes.evaluate_all("options => options.map(option => option.value)")
+    assert values == ["", *(outcome.value for outcome in Outcome)]
+    await expect(detail.get_by_label("Risultato").locator("option")).to_have_text(
+        ["— scegli —", *RESULTS]
+    )
 
 
 async def test_a_panic_press_is_claimed_handled_and_resolved_with_its_whole_timeline(
@@ -28,7 +58,7 @@ async def test_a_panic_press_is_claimed_handled_and_resolved_with_its_whole_time
 
     It comes with the resident's name and a sound; the operator claims it (the sound stops),
     starts, notes, records a call to the daughter and resolves it; the alarm then leaves the
-    queue for the history.
+    queue for the history. States, outcomes and results are the hub's vocabulary, in words.
     """
     console = await open_console()
     page = console.page
@@ -61,6 +91,7 @@ async def test_a_panic_press_is_claimed_handled_and_resolved_with_its_whole_time
     await expect(page.locator("body")).to_have_attribute("data-alert-sound", "off")
     await detail.get_by_role("button", name="Inizia la gestione").click()
     await expect(detail.locator(".panel-head .state")).to_contain_text("In gestione")
+    await assert_in_progress_with_the_hubs_choices(row, detail)
 
     await detail.get_by_label("Nota").fill("Risponde, dice di essere caduta in bagno")
     await detail.get_by_role("button", name="Aggiungi nota").click()

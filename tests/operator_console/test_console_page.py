@@ -9,6 +9,8 @@ import pytest
 from browsing import alarm_row, origin, sign_in
 from playwright.async_api import expect
 
+from hub.api.vocabulary_routes import VOCABULARY, Vocabulary
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
     from pathlib import Path
@@ -49,6 +51,17 @@ REASON_SAMPLES = {
     "alarm.new_kind": {"device_id": "x-1"},
 }
 """Parameters as the hub sends them, for every reason (and one this console does not know)."""
+LABELS = {
+    "alarm_states": "state",
+    "priorities": "priority",
+    "resolve_outcomes": "outcome",
+    "responder_results": "responder",
+    "call_states": "task.state",
+    "call_outcomes": "task",
+    "roles": "role",
+    "trigger_kinds": "kind",
+}
+"""Where the dictionaries keep the words for each list of the hub's vocabulary."""
 
 
 async def assert_every_control_named(page: Page) -> int:
@@ -104,6 +117,8 @@ async def test_the_words_follow_the_chosen_language_and_it_is_remembered(
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await row.click()
     await expect(page.locator("#detail")).to_contain_text("Resident card")
+    press = page.locator("#detail .card-events [data-kind=panic_button] strong")
+    await expect(press).to_have_text("Panic button")
     await page.screenshot(path=artifacts / "english.png", full_page=True)
 
     await page.reload()
@@ -126,10 +141,16 @@ async def test_an_english_browser_starts_in_english(
 async def test_every_alarm_reason_is_put_into_words_in_both_languages(
     open_console: Callable[..., Awaitable[Opened]],
 ) -> None:
-    """Both dictionaries have the same keys; each reason reads as words with its numbers."""
+    """Both dictionaries have the same keys; each reason reads as words with its numbers.
+
+    They have words for every value of the hub's vocabulary too; a value they lack (a newer
+    hub's) is shown as it is.
+    """
+    assert set(LABELS) == set(Vocabulary.model_fields) - {"open_alarm_states"}
+    vocabulary = VOCABULARY.model_dump(mode="json")
     page = (await open_console()).page
     found: dict[str, Any] = await page.evaluate(
-        """async (samples) => {
+        """async ({ samples, vocabulary, labels }) => {
         const { it } = await import("/console/locales/it.js");
         const { en } = await import("/console/locales/en.js");
         const i18n = await import("/console/i18n.js");
@@ -143,16 +164,23 @@ async def test_every_alarm_reason_is_put_into_words_in_both_languages(
         }
         i18n.setLanguage("it");
         const reasons = Object.keys(it).filter((key) => key.startsWith("alarm."));
+        const wanted = Object.entries(labels).flatMap(([list, group]) =>
+          vocabulary[list].map((value) => `${group}.${value}`),
+        );
         return {
           onlyIt: Object.keys(it).filter((key) => !(key in en)),
           onlyEn: Object.keys(en).filter((key) => !(key in it)),
           untested: reasons.filter((key) => !(key in samples)),
+          unlabelled: wanted.filter((key) => !(key in it)),
+          unknown: [i18n.label("outcome", "new_outcome"), i18n.label("priority", 6)],
           words,
         };
       }""",
-        REASON_SAMPLES,
+        {"samples": REASON_SAMPLES, "vocabulary": vocabulary, "labels": LABELS},
     )
     assert (found["onlyIt"], found["onlyEn"], found["untested"]) == ([], [], [])
+    assert found["unlabelled"] == []
+    assert found["unknown"] == ["new_outcome", "6"]
     for code in ("it", "en"):
         for key, text in found["words"][code].items():
             assert text, (code, key)

@@ -88,7 +88,7 @@ async def test_a_planned_call_reaches_the_queue_and_its_attempts_are_recorded(
     assert (await put(carla, "/api/v1/homes/casa-nord/call_schedule", plan))[0] == 404
     bad = {"schedules": [{**plan["schedules"][0], "weekdays": [8]}]}
     status, problem = await put(dario, "/api/v1/homes/casa-nord/call_schedule", bad)
-    assert (status, [f["field"] for f in problem["fields"]]) == (422, ["schedules.0.weekdays"])
+    assert (status, [f["field"] for f in problem["fields"]]) == (422, ["schedules.0.weekdays.0"])
     assert (await put(dario, "/api/v1/homes/casa-nord/call_schedule", plan))[0] == 200
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         # As if planned yesterday: a new plan does not make calls already past.
