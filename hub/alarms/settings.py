@@ -13,6 +13,7 @@ from datetime import time, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.alarms.wellbeing import InactivitySettings
+from protocol.base import DeviceId
 
 
 class _Rule(BaseModel):
@@ -73,7 +74,7 @@ class NightWindow(BaseModel):
 class NightDoorRule(_Rule):
     """A door opened in the night window (someone going out, or a stranger coming in)."""
 
-    devices: list[str] = Field(
+    devices: list[DeviceId] = Field(
         default_factory=list,
         max_length=20,
         description="Door contacts watched; empty means every door contact of the home.",
