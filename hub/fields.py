@@ -1,8 +1,8 @@
 r"""Field types for what the API takes in: the rule checked is the rule its document shows.
 
-Every string in a request body is one of these types, so that a client (or a fuzzer)
-generating what the OpenAPI document allows is accepted, and what it does not allow is a 422
-naming the field, never a 500 from the database:
+Every string and time of day in a request body is one of these types, so that a client (or
+a fuzzer) generating what the OpenAPI document allows is accepted, and what it does not allow
+is a 422 naming the field, never a 500 from the database:
 
 - **Text** (:data:`Text`, :data:`OptionalText`) never holds NUL (U+0000): PostgreSQL's text
   and jsonb cannot store it. It is taken exactly as sent: nothing is stripped, so
@@ -13,6 +13,12 @@ naming the field, never a 500 from the database:
   pattern is what pydantic checks; the before-validator only words the common cases better.
 - **Secrets** (:data:`RawText`, the password) only refuse NUL: spaces at either end belong
   to the password.
+- **Times of day** (:data:`LocalTime`) are wall-clock times in the home's own time zone:
+  ``HH:MM`` or ``HH:MM:SS`` (24 h, no fraction of a second) and never a UTC offset, which
+  would mean nothing for a deadline that follows the home's clock (a ``time`` column drops
+  it, and one past PostgreSQL's ±15:59 was a 500). Answered as ``HH:MM:SS``; the document
+  says ``type: string`` with :data:`TIME_PATTERN`, not ``format: time`` (RFC 3339's
+  full-time, which needs an offset).
 
 The patterns are written to mean the same in ECMA-262 (what JSON Schema names), in Rust's
 ``regex`` (what pydantic runs) and in Python's ``re``: ``[0-9]``, not ``\d``, and escapes
@@ -26,9 +32,16 @@ parameters, raising :class:`ValueError` with the message a 422 gives.
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import (
+    BeforeValidator,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 if TYPE_CHECKING:
@@ -43,10 +56,18 @@ TEXT_PATTERN = rf"^(?:[^\x00{WHITESPACE}](?:[^\x00]*[^\x00{WHITESPACE}])?)?$"
 RAW_TEXT_PATTERN = r"^[^\x00]*$"
 """Text without NUL, whitespace allowed anywhere."""
 
+TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$"
+"""A local time of day: ``HH:MM`` or ``HH:MM:SS``, without fractions or a UTC offset."""
+
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 ENDS_MESSAGE = "must not start or end with whitespace (it is not trimmed)"
+TIME_MESSAGE = (
+    "must be a local time of day, HH:MM or HH:MM:SS, without a UTC offset"
+    " (the home's time zone applies)"
+)
 
 _AT_ENDS = re.compile(rf"[{WHITESPACE}]")
+_TIME = re.compile(TIME_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def refuse_nul(value: str) -> str:
@@ -105,3 +126,22 @@ RawText = Annotated[
     str, StringConstraints(pattern=RAW_TEXT_PATTERN), BeforeValidator(_worded(refuse_nul))
 ]
 """Text taken whole, with its spaces (a password): only NUL is refused."""
+
+
+def _local_time(value: object) -> time:
+    if isinstance(value, time):  # from Python: the database or code
+        if value.tzinfo is not None:
+            raise PydanticCustomError("local_time", TIME_MESSAGE)
+        return value
+    if not isinstance(value, str) or not _TIME.fullmatch(value):
+        raise PydanticCustomError("local_time", TIME_MESSAGE)
+    return time.fromisoformat(value)
+
+
+LocalTime = Annotated[
+    time,
+    PlainValidator(_local_time),
+    PlainSerializer(lambda value: value.strftime("%H:%M:%S"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": TIME_PATTERN, "examples": ["10:00", "22:30:00"]}),
+]
+"""A wall-clock time of day in the home's time zone; answered as ``HH:MM:SS``."""

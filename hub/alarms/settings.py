@@ -4,6 +4,9 @@ Pure. Every rule can be switched off and every threshold changed for one home (i
 one person: a home's unit and sensors watch whoever lives there). The defaults follow what
 services use (DOMAIN.md): a night window of 22:00-06:00, out of bed for more than 45 min at
 night, a room too cold or too hot for an hour, a radio device silent for a day.
+
+They come in through the API (``PUT …/rules``): times of day are local ``HH:MM[:SS]`` without
+an offset (:data:`hub.fields.LocalTime`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import time, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.alarms.wellbeing import InactivitySettings
+from hub.fields import LocalTime
 from protocol.base import DeviceId
 
 
@@ -47,10 +51,10 @@ class InactivityRule(_Rule):
 class LateRiseRule(_Rule):
     """Not up by the usual time plus a margin."""
 
-    morning_starts: time = Field(
+    morning_starts: LocalTime = Field(
         default=time(5, 0), description="Activity from this local time on counts as getting up."
     )
-    default_up_by: time = Field(
+    default_up_by: LocalTime = Field(
         default=time(10, 0), description="The usual time up until 2 weeks of history."
     )
     margin_minutes: int = Field(default=60, ge=0, le=12 * 60)
@@ -61,8 +65,8 @@ class NightWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    starts: time = time(22, 0)
-    ends: time = time(6, 0)
+    starts: LocalTime = time(22, 0)
+    ends: LocalTime = time(6, 0)
 
     @model_validator(mode="after")
     def _not_empty(self) -> NightWindow:

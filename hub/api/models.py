@@ -1,13 +1,14 @@
 """Bodies of the REST API: what comes in (checked strictly) and what goes out.
 
-Every string is :data:`hub.fields.Text`: taken as sent (never stripped, so its length
-is the length sent), refused when it holds NUL or starts or ends with whitespace. The rules
-and why are in :mod:`hub.fields`; the OpenAPI document shows each as the field's pattern.
+Times of day are local ``HH:MM[:SS]`` strings, without an offset. Every string is
+:data:`hub.fields.Text`: taken as sent (never stripped, so its length is the length sent),
+refused when it holds NUL or starts or ends with whitespace. The rules and why are in
+:mod:`hub.fields`; the OpenAPI document shows each as the field's pattern.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
-from hub.fields import OptionalText, RawText, Text
+from hub.fields import LocalTime, OptionalText, RawText, Text
 from hub.zones import known_zone
 
 
@@ -248,7 +249,7 @@ class CallScheduleIn(_In):
     weekdays: list[int] = Field(
         min_length=1, max_length=7, description="ISO weekdays: 1 Monday ... 7 Sunday."
     )
-    at: time = Field(description="Local time of the call, in the home's time zone.")
+    at: LocalTime = Field(description="Local time of the call, in the home's time zone.")
     retry_minutes: int = Field(default=30, ge=5, le=12 * 60)
     attempts: int = Field(
         default=3, ge=1, le=10, description="Attempts before an unanswered call raises an alarm."
@@ -299,7 +300,7 @@ class RulesIn(_In):
     """A home's rule settings (``PUT …/rules``)."""
 
     time_zone: Text = Field(default="Europe/Rome", max_length=64)
-    check_in_before: time | None = Field(
+    check_in_before: LocalTime | None = Field(
         default=None, description="The daily check-in press is expected before this local time."
     )
     wellbeing: WellbeingSettings = Field(

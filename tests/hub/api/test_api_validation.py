@@ -11,7 +11,7 @@ import re
 import sys
 import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -22,11 +22,13 @@ from pydantic import ValidationError as PydanticError
 from queries import rows
 
 from hub.alarms.rules import trigger_for
-from hub.api.models import ContactIn, HomeIn
+from hub.api.models import ContactIn, HomeDetail, HomeIn, ResidentOut, RulesIn
 from hub.auth.users import Role, add_user
 from hub.fields import (
     TEXT_PATTERN,
+    TIME_PATTERN,
     WHITESPACE,
+    LocalTime,
     OptionalText,
     RawText,
     Text,
@@ -167,6 +169,37 @@ async def test_nul_in_any_text_field_is_a_422_naming_it_and_nothing_is_stored(
     assert (status, alarm["state"], len(alarm["timeline"])) == (200, "raised", 1)
 
 
+async def test_a_time_of_day_is_local_and_an_offset_is_refused(centre: Centre) -> None:
+    """``check_in_before`` and every other time of day: HH:MM[:SS] in the home's time zone.
+
+    "+20:00" was PostgreSQL's "displacement out of range" (a 500); any offset, a fraction of a
+    second, 24:00 or a number of seconds is a 422 naming the field. Times are answered
+    HH:MM:SS.
+    """
+    rules = f"/api/v1/homes/{HOME}/rules"
+    for bad in ("10:00:00+20:00", "10:00+01:00", "10:00Z", "10:00:00.5", "24:00", "9:00", 36000):
+        message = await centre.refused("PUT", rules, {"check_in_before": bad}, "check_in_before")
+        assert "without a UTC offset" in message
+    night = {"wellbeing": {"night": {"starts": "22:00", "ends": "06:00-05:00"}}}
+    await centre.refused("PUT", rules, night, "wellbeing.night.ends")
+    late = {"wellbeing": {"late_rise": {"morning_starts": "05:00:00+00:00"}}}
+    await centre.refused("PUT", rules, late, "wellbeing.late_rise.morning_starts")
+    plan = {"schedules": [{"weekdays": [2, 5], "at": "10:00+02:00"}]}
+    await centre.refused("PUT", f"/api/v1/homes/{HOME}/call_schedule", plan, "schedules.0.at")
+
+    status, saved = await centre.send("PUT", rules, {"check_in_before": "10:00"})
+    assert (status, saved["check_in_before"]) == (200, "10:00:00")
+    plan["schedules"][0]["at"] = "17:30"
+    assert (await centre.send("PUT", f"/api/v1/homes/{HOME}/call_schedule", plan))[0] == 200
+    status, card = await centre.console.get(f"/api/v1/homes/{HOME}")
+    assert status == 200
+    assert card["rules"]["check_in_before"] == "10:00:00"
+    assert card["rules"]["wellbeing"]["late_rise"]["morning_starts"] == "05:00:00"
+    assert card["call_schedules"][0]["at"] == "17:30:00"
+    stored = await rows(centre.database_url, "SELECT check_in_before FROM home_rules")
+    assert stored == [(time(10, 0),)]
+
+
 async def test_text_is_checked_as_sent_never_stripped(centre: Centre) -> None:
     """The length counted is the length sent; whitespace at either end is refused, not trimmed.
 
@@ -211,6 +244,24 @@ async def test_text_is_checked_as_sent_never_stripped(centre: Centre) -> None:
         assert await spaced.login("spaced", f" {PASSWORD} ") == 200
     finally:
         await spaced.close()
+
+
+# The document -----------------------------------------------------------------------------
+
+
+def test_the_document_answers_times_as_it_describes_them() -> None:
+    """Response (serialization) schemas say the same as request ones, and answers fit them."""
+    schema = HomeDetail.model_json_schema(mode="serialization")
+    assert schema["$defs"]["CallScheduleIn"]["properties"]["at"]["pattern"] == TIME_PATTERN
+    assert schema["$defs"]["NightWindow"]["properties"]["starts"]["pattern"] == TIME_PATTERN
+    assert "format" not in schema["$defs"]["NightWindow"]["properties"]["starts"]
+    answered = json.loads(RulesIn(check_in_before=time(10, 0, 30, 5)).model_dump_json())
+    assert answered["check_in_before"] == "10:00:30"
+    assert re.search(TIME_PATTERN, answered["wellbeing"]["night"]["starts"])
+    resident = ResidentOut(
+        resident_id=uuid.uuid4(), full_name="A", address="B", date_of_birth=date(1938, 5, 2)
+    )
+    assert json.loads(resident.model_dump_json())["date_of_birth"] == "1938-05-02"
 
 
 # The rules themselves ---------------------------------------------------------------------
@@ -268,3 +319,13 @@ def test_nul_is_refused_everywhere_also_for_path_and_query_parameters() -> None:
         ContactIn.model_validate_json(json.dumps(CONTACT | {"phone": "333\x00 1234"}))
     with pytest.raises(PydanticError):
         HomeIn.model_validate_json(json.dumps({"home_id": "x\x00", "district": "d"}))
+
+
+def test_a_time_of_day_from_the_database_or_code_keeps_working() -> None:
+    """Stored settings (strings in jsonb) and ``time`` values from rows validate as before."""
+    adapter = TypeAdapter[time](LocalTime)
+    assert adapter.validate_python("05:00:00") == time(5)
+    assert adapter.validate_python(time(22, 30)) == time(22, 30)
+    with pytest.raises(PydanticError):
+        adapter.validate_python(time(10, tzinfo=UTC))
+    assert adapter.dump_json(time(5)) == b'"05:00:00"'
