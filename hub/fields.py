@@ -1,8 +1,8 @@
 r"""Field types for what the API takes in: the rule checked is the rule its document shows.
 
-Every string and time of day in a request body is one of these types, so that a client (or
-a fuzzer) generating what the OpenAPI document allows is accepted, and what it does not allow
-is a 422 naming the field, never a 500 from the database:
+Every string, date and time of day in a request body is one of these types, so that a client
+(or a fuzzer) generating what the OpenAPI document allows is accepted, and what it does not
+allow is a 422 naming the field, never a 500 from the database:
 
 - **Text** (:data:`Text`, :data:`OptionalText`) never holds NUL (U+0000): PostgreSQL's text
   and jsonb cannot store it. It is taken exactly as sent: nothing is stripped, so
@@ -19,6 +19,8 @@ is a 422 naming the field, never a 500 from the database:
   it, and one past PostgreSQL's ±15:59 was a 500). Answered as ``HH:MM:SS``; the document
   says ``type: string`` with :data:`TIME_PATTERN`, not ``format: time`` (RFC 3339's
   full-time, which needs an offset).
+- **Dates** (:data:`Day`) are ``YYYY-MM-DD`` strings only (pydantic alone would take the
+  string ``"0"`` as 1970-01-01).
 
 The patterns are written to mean the same in ECMA-262 (what JSON Schema names), in Rust's
 ``regex`` (what pydantic runs) and in Python's ``re``: ``[0-9]``, not ``\d``, and escapes
@@ -32,7 +34,7 @@ parameters, raising :class:`ValueError` with the message a 422 gives.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
@@ -59,15 +61,20 @@ RAW_TEXT_PATTERN = r"^[^\x00]*$"
 TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$"
 """A local time of day: ``HH:MM`` or ``HH:MM:SS``, without fractions or a UTC offset."""
 
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""A calendar date, ``YYYY-MM-DD``."""
+
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
 ENDS_MESSAGE = "must not start or end with whitespace (it is not trimmed)"
 TIME_MESSAGE = (
     "must be a local time of day, HH:MM or HH:MM:SS, without a UTC offset"
     " (the home's time zone applies)"
 )
+DATE_MESSAGE = "must be a date as YYYY-MM-DD"
 
 _AT_ENDS = re.compile(rf"[{WHITESPACE}]")
 _TIME = re.compile(TIME_PATTERN.removeprefix("^").removesuffix("$"))
+_DATE = re.compile(DATE_PATTERN.removeprefix("^").removesuffix("$"))
 
 
 def refuse_nul(value: str) -> str:
@@ -145,3 +152,23 @@ LocalTime = Annotated[
     WithJsonSchema({"type": "string", "pattern": TIME_PATTERN, "examples": ["10:00", "22:30:00"]}),
 ]
 """A wall-clock time of day in the home's time zone; answered as ``HH:MM:SS``."""
+
+
+def _day(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):  # from Python
+        return value
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise PydanticCustomError("day", DATE_MESSAGE)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:  # well formed but impossible, like February 30th
+        raise PydanticCustomError("day", f"is not a real date: {err}") from None
+
+
+Day = Annotated[
+    date,
+    PlainValidator(_day),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+"""A calendar date, ``YYYY-MM-DD``; answered the same way."""

@@ -5,8 +5,9 @@ one person: a home's unit and sensors watch whoever lives there). The defaults f
 services use (DOMAIN.md): a night window of 22:00-06:00, out of bed for more than 45 min at
 night, a room too cold or too hot for an hour, a radio device silent for a day.
 
-They come in through the API (``PUT …/rules``): times of day are local ``HH:MM[:SS]`` without
-an offset (:data:`hub.fields.LocalTime`).
+They come in through the API (``PUT …/rules``) and so are strict, as its bodies are
+(:mod:`hub.api.models`): times of day are local ``HH:MM[:SS]`` without an offset
+(:data:`hub.fields.LocalTime`), booleans only ``true``/``false``, whole numbers only integers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from protocol.base import DeviceId
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     enabled: bool = True
 
@@ -63,7 +64,7 @@ class LateRiseRule(_Rule):
 class NightWindow(BaseModel):
     """The local hours counted as night (it may run past midnight)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     starts: LocalTime = time(22, 0)
     ends: LocalTime = time(6, 0)
@@ -114,7 +115,7 @@ class DeviceSupervisionRule(_Rule):
 class WellbeingSettings(BaseModel):
     """All of a home's wellbeing and supervision rule settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     inactivity: InactivityRule = InactivityRule()
     late_rise: LateRiseRule = LateRiseRule()

@@ -1,14 +1,15 @@
 """Bodies of the REST API: what comes in (checked strictly) and what goes out.
 
-Times of day are local ``HH:MM[:SS]`` strings, without an offset. Every string is
-:data:`hub.fields.Text`: taken as sent (never stripped, so its length is the length sent),
-refused when it holds NUL or starts or ends with whitespace. The rules and why are in
-:mod:`hub.fields`; the OpenAPI document shows each as the field's pattern.
+Request bodies are strict JSON (pydantic's strict mode): booleans are ``true``/``false``,
+integers are not floats or strings, dates ``YYYY-MM-DD`` and times of day ``HH:MM[:SS]``
+strings. Every string is :data:`hub.fields.Text`: taken as sent (never stripped, so its length
+is the length sent), refused when it holds NUL or starts or ends with whitespace. The rules
+and why are in :mod:`hub.fields`; the OpenAPI document shows each as the field's pattern.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
@@ -17,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
-from hub.fields import LocalTime, OptionalText, RawText, Text
+from hub.fields import Day, LocalTime, OptionalText, RawText, Text
 from hub.zones import known_zone
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LoginRequest(_In):
@@ -186,7 +187,7 @@ class ResidentIn(_In):
 
     full_name: Text = Field(min_length=1, max_length=200)
     address: Text = Field(min_length=1, max_length=500)
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     language: Literal["it", "en"] = "it"
     medical_notes: Text = Field(default="", max_length=4000)
     care_notes: Text = Field(default="", max_length=4000)

@@ -246,6 +246,66 @@ async def test_text_is_checked_as_sent_never_stripped(centre: Centre) -> None:
         await spaced.close()
 
 
+async def test_request_bodies_are_strict_json(centre: Centre) -> None:
+    """No coercion: a date is "YYYY-MM-DD", a boolean true or false, an integer not 1.0 or "1".
+
+    ``date_of_birth: 0`` was stored as 1970-01-01 and ``has_key: 1`` or "yes" as true.
+    """
+    residents = f"/api/v1/homes/{HOME}/residents"
+    contacts = f"/api/v1/homes/{HOME}/contacts"
+    plans = f"/api/v1/homes/{HOME}/call_schedule"
+    rules = f"/api/v1/homes/{HOME}/rules"
+    plan: dict[str, Any] = {"weekdays": [2, 5], "at": "10:00"}
+    cases: list[tuple[str, Any, str]] = [
+        (residents, RESIDENT | {"date_of_birth": bad}, "date_of_birth")
+        for bad in (0, "0", "1938-05-02T00:00:00", "02/05/1938", "1938-02-30", "19380502")
+    ]
+    cases += [
+        (contacts, {"contacts": [CONTACT | {field: bad}]}, f"contacts.0.{field}")
+        for field in ("has_key", "responder")
+        for bad in (1, "yes", "true", None)
+    ]
+    cases += [
+        (plans, {"schedules": [plan | {field: bad}]}, f"schedules.0.{field}{at}")
+        for field, bad, at in [
+            ("weekdays", [2.0], ".0"),
+            ("weekdays", ["2"], ".0"),
+            ("attempts", 3.0, ""),
+            ("retry_minutes", "30", ""),
+            ("resident_id", 7, ""),
+        ]
+    ]
+    cases += [
+        (rules, {"wellbeing": {rule: {field: bad}}}, f"wellbeing.{rule}.{field}")
+        for rule, field, bad in [
+            ("inactivity", "enabled", 0),
+            ("out_of_bed", "minutes", "45"),
+            ("temperature", "low_celsius", "12"),
+            ("device_supervision", "hours", 2.5),
+        ]
+    ]
+    for path, body, field in cases:
+        await centre.refused("PUT" if path != residents else "POST", path, body, field)
+    alarm = f"/api/v1/alarms/{centre.alarm_id}"
+    await centre.refused("POST", f"{alarm}/resolve", {"outcome": 1}, "outcome")
+
+    # What the console and the documented examples send still goes through.
+    status, saved = await centre.send("POST", residents, RESIDENT | {"date_of_birth": "1938-05-02"})
+    assert (status, saved["date_of_birth"]) == (200, "1938-05-02")
+    body = {"contacts": [CONTACT | {"has_key": True, "responder": False}]}
+    assert (await centre.send("PUT", contacts, body))[0] == 200
+    body = {"schedules": [plan | {"resident_id": saved["resident_id"], "attempts": 2}]}
+    assert (await centre.send("PUT", plans, body))[0] == 200
+    body = {"wellbeing": {"temperature": {"low_celsius": 12, "high_celsius": 28.5}}}
+    assert (await centre.send("PUT", rules, body))[0] == 200
+    assert (await centre.send("POST", f"{alarm}/claim", {}))[0] == 200
+    assert (await centre.send("POST", f"{alarm}/start", {}))[0] == 200
+    responder = {"name": "Luca Rossi", "result": "on_the_way", "phone": "+39 333 1234567"}
+    assert (await centre.send("POST", f"{alarm}/responders", responder))[0] == 200
+    resolved = {"outcome": "relative_contacted", "notes": "son on his way"}
+    assert (await centre.send("POST", f"{alarm}/resolve", resolved))[0] == 200
+
+
 # The document -----------------------------------------------------------------------------
 
 
