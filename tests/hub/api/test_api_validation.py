@@ -1,7 +1,8 @@
-"""Bodies the API refuses (hub/fields.py).
+"""Bodies the API refuses, and the OpenAPI document saying the same (hub/fields.py).
 
 Each bad body goes to a running hub and must come back 422 naming the field, with nothing
-stored.
+stored; the document's schemas must refuse it too, so that a client generating valid data
+from the document never sends it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import pytest
 from consoles import PASSWORD, Console
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 from queries import rows
@@ -307,6 +309,118 @@ async def test_request_bodies_are_strict_json(centre: Centre) -> None:
 
 
 # The document -----------------------------------------------------------------------------
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
+    """JSON Schema's ``pattern`` with ECMA-262's ``$``: the end, not before a final newline."""
+    if not validator.is_type(instance, "string"):
+        return
+    python = pattern.removesuffix("$") + r"\Z" if pattern.endswith("$") else pattern
+    if not re.search(python, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Ecma = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
+def _schema_of(document: dict[str, Any], name: str) -> Any:
+    return _Ecma(
+        {"$ref": f"#/components/schemas/{name}", "components": document["components"]},
+        format_checker=FormatChecker(),
+    )
+
+
+def _request_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas request bodies use, and every schema they refer to."""
+    schemas = document["components"]["schemas"]
+    found: set[str] = set()
+    todo = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if "requestBody" in operation
+    ]
+    while todo:
+        name = todo.pop().removeprefix("#/components/schemas/")
+        if name in found:
+            continue
+        found.add(name)
+        todo.extend(_refs(schemas[name]))
+    return found
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if "$ref" in node else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def _strings(node: object, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema of a string (not an enum) below ``node``, with where it is."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node and "const" not in node:
+            yield where, node
+        for key, value in node.items():
+            yield from _strings(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{where}.{index}")
+
+
+async def test_the_openapi_document_states_every_rule_the_bodies_are_checked_by(
+    centre: Centre,
+) -> None:
+    """The document says what the hub checks, for a client generating bodies from it.
+
+    Every string a request takes has a pattern refusing NUL; times are local, without
+    ``format: time``; and what the hub refuses, the document refuses too.
+    """
+    status, document = await centre.console.get("/api/v1/openapi.json")
+    assert status == 200
+    schemas = document["components"]["schemas"]
+    requests = _request_schemas(document)
+    assert {"HomeIn", "ResidentIn", "ContactIn", "RulesIn", "WellbeingSettings"} <= requests
+    for name in requests:
+        for where, schema in _strings(schemas[name], name):
+            if schema.get("format") == "uuid":
+                continue
+            assert "pattern" in schema, where
+            assert not re.search(schema["pattern"], NUL), where
+    assert '"format": "time"' not in json.dumps(document)
+    times = [
+        schemas["RulesIn"]["properties"]["check_in_before"]["anyOf"][0],
+        schemas["CallScheduleIn"]["properties"]["at"],
+        schemas["LateRiseRule"]["properties"]["morning_starts"],
+        schemas["NightWindow"]["properties"]["starts"],
+    ]
+    for schema in times:
+        assert schema["type"] == "string"
+        assert schema["pattern"] == TIME_PATTERN
+    assert schemas["HomeIn"]["properties"]["district"]["pattern"] == TEXT_PATTERN
+
+    home, resident = _schema_of(document, "HomeIn"), _schema_of(document, "ResidentIn")
+    rules, contacts = _schema_of(document, "RulesIn"), _schema_of(document, "ContactsIn")
+    plans = _schema_of(document, "CallSchedulesIn")
+    for bad in (NUL, "\t" + "d" * 64, "\u00a0", "ats\n", "d" * 65):
+        assert not home.is_valid({"home_id": "x", "district": bad}), repr(bad)
+    assert home.is_valid({"home_id": "x", "district": "d" * 64})
+    for bad_time in ("10:00:00+20:00", "10:00Z", "10:00:00.5", "24:00"):
+        assert not rules.is_valid({"check_in_before": bad_time}), bad_time
+        assert not plans.is_valid({"schedules": [{"weekdays": [1], "at": bad_time}]})
+    status, answered = await centre.send("PUT", f"/api/v1/homes/{HOME}/rules", {})
+    assert status == 200
+    assert rules.is_valid(answered)  # "05:00:00" and the rest, as answered
+    for bad_day in (0, "0", "1938-02-30", "19380502"):
+        assert not resident.is_valid(RESIDENT | {"date_of_birth": bad_day}), bad_day
+    assert resident.is_valid(RESIDENT | {"date_of_birth": "1938-05-02"})
+    for bad_flag in (1, "yes"):
+        assert not contacts.is_valid({"contacts": [CONTACT | {"has_key": bad_flag}]})
+    # JSON Schema counts 2.0 as an integer; the hub's strict JSON does not (JavaScript never
+    # writes 2.0 for 2). "2" is refused by both.
+    assert not plans.is_valid({"schedules": [{"weekdays": ["2"], "at": "10:00"}]})
 
 
 def test_the_document_answers_times_as_it_describes_them() -> None:
