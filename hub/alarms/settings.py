@@ -4,6 +4,10 @@ Pure. Every rule can be switched off and every threshold changed for one home (i
 one person: a home's unit and sensors watch whoever lives there). The defaults follow what
 services use (DOMAIN.md): a night window of 22:00-06:00, out of bed for more than 45 min at
 night, a room too cold or too hot for an hour, a radio device silent for a day.
+
+They come in through the API (``PUT …/rules``) and so are strict, as its bodies are
+(:mod:`hub.api.models`): times of day are local ``HH:MM[:SS]`` without an offset
+(:data:`hub.fields.LocalTime`), booleans only ``true``/``false``, whole numbers only integers.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from datetime import time, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.alarms.wellbeing import InactivitySettings
+from hub.fields import LocalTime
+from protocol.base import DeviceId
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     enabled: bool = True
 
@@ -46,10 +52,10 @@ class InactivityRule(_Rule):
 class LateRiseRule(_Rule):
     """Not up by the usual time plus a margin."""
 
-    morning_starts: time = Field(
+    morning_starts: LocalTime = Field(
         default=time(5, 0), description="Activity from this local time on counts as getting up."
     )
-    default_up_by: time = Field(
+    default_up_by: LocalTime = Field(
         default=time(10, 0), description="The usual time up until 2 weeks of history."
     )
     margin_minutes: int = Field(default=60, ge=0, le=12 * 60)
@@ -58,10 +64,10 @@ class LateRiseRule(_Rule):
 class NightWindow(BaseModel):
     """The local hours counted as night (it may run past midnight)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    starts: time = time(22, 0)
-    ends: time = time(6, 0)
+    starts: LocalTime = time(22, 0)
+    ends: LocalTime = time(6, 0)
 
     @model_validator(mode="after")
     def _not_empty(self) -> NightWindow:
@@ -73,7 +79,7 @@ class NightWindow(BaseModel):
 class NightDoorRule(_Rule):
     """A door opened in the night window (someone going out, or a stranger coming in)."""
 
-    devices: list[str] = Field(
+    devices: list[DeviceId] = Field(
         default_factory=list,
         max_length=20,
         description="Door contacts watched; empty means every door contact of the home.",
@@ -109,7 +115,7 @@ class DeviceSupervisionRule(_Rule):
 class WellbeingSettings(BaseModel):
     """All of a home's wellbeing and supervision rule settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     inactivity: InactivityRule = InactivityRule()
     late_rise: LateRiseRule = LateRiseRule()

@@ -1,8 +1,15 @@
-"""Bodies of the REST API: what comes in (checked strictly) and what goes out."""
+"""Bodies of the REST API: what comes in (checked strictly) and what goes out.
+
+Request bodies are strict JSON (pydantic's strict mode): booleans are ``true``/``false``,
+integers are not floats or strings, dates ``YYYY-MM-DD`` and times of day ``HH:MM[:SS]``
+strings. Every string is :data:`hub.fields.Text`: taken as sent (never stripped, so its length
+is the length sent), refused when it holds NUL or starts or ends with whitespace. The rules
+and why are in :mod:`hub.fields`; the OpenAPI document shows each as the field's pattern.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,18 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
+from hub.fields import Day, LocalTime, OptionalText, RawText, Text
 from hub.zones import known_zone
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LoginRequest(_In):
     """Body of ``POST /api/v1/auth/login``."""
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: Text = Field(min_length=1, max_length=64)
+    password: RawText = Field(min_length=1, max_length=1024)
 
 
 class Me(BaseModel):
@@ -49,14 +57,14 @@ class Outcome(StrEnum):
 class NoteRequest(_In):
     """Body of ``POST …/notes``."""
 
-    text: str = Field(min_length=1, max_length=4000)
+    text: Text = Field(min_length=1, max_length=4000)
 
 
 class ResolveRequest(_In):
     """Body of ``POST …/resolve``."""
 
     outcome: Outcome
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: OptionalText = Field(default=None, max_length=4000)
 
 
 class ResponderResult(StrEnum):
@@ -72,16 +80,16 @@ class ResponderResult(StrEnum):
 class ResponderRequest(_In):
     """Body of ``POST …/responders``: a contact or responder called for this alarm."""
 
-    name: str = Field(min_length=1, max_length=200)
-    phone: str | None = Field(default=None, max_length=40)
+    name: Text = Field(min_length=1, max_length=200)
+    phone: OptionalText = Field(default=None, max_length=40)
     result: ResponderResult
-    notes: str | None = Field(default=None, max_length=1000)
+    notes: OptionalText = Field(default=None, max_length=1000)
 
 
 class CancelRequest(_In):
     """Body of ``POST …/cancel`` (an operator closing an alarm nobody needs, with why)."""
 
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Text = Field(min_length=1, max_length=1000)
 
 
 class AlarmOut(BaseModel):
@@ -155,7 +163,7 @@ class HomeIn(_In):
     """Body of ``POST /api/v1/homes`` (registering a home unit's home)."""
 
     home_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-    district: str = Field(min_length=1, max_length=64)
+    district: Text = Field(min_length=1, max_length=64)
 
 
 class HomeSummary(BaseModel):
@@ -177,13 +185,13 @@ class HomeList(BaseModel):
 class ResidentIn(_In):
     """A resident, as entered by staff."""
 
-    full_name: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=500)
-    date_of_birth: date | None = None
+    full_name: Text = Field(min_length=1, max_length=200)
+    address: Text = Field(min_length=1, max_length=500)
+    date_of_birth: Day | None = None
     language: Literal["it", "en"] = "it"
-    medical_notes: str = Field(default="", max_length=4000)
-    care_notes: str = Field(default="", max_length=4000)
-    key_safe: str = Field(
+    medical_notes: Text = Field(default="", max_length=4000)
+    care_notes: Text = Field(default="", max_length=4000)
+    key_safe: Text = Field(
         default="", max_length=500, description="Where the key safe is, and its code."
     )
 
@@ -197,12 +205,15 @@ class ResidentOut(ResidentIn):
 class ContactIn(_In):
     """A person to call for this home."""
 
-    name: str = Field(min_length=1, max_length=200)
-    relation: str = Field(default="", max_length=100)
-    phone: str = Field(pattern=r"^\+?[0-9][0-9 ()-]{2,31}$")
+    name: Text = Field(min_length=1, max_length=200)
+    relation: Text = Field(default="", max_length=100)
+    phone: str = Field(
+        pattern=r"^\+?[0-9][0-9 ()-]{1,30}[0-9()-]$",
+        description="Digits, spaces, brackets and dashes, with a leading + if international.",
+    )
     responder: bool = False
     has_key: bool = False
-    notes: str = Field(default="", max_length=1000)
+    notes: Text = Field(default="", max_length=1000)
 
 
 class ContactsIn(_In):
@@ -242,7 +253,7 @@ class CallScheduleIn(_In):
         description="ISO weekdays: 1 Monday ... 7 Sunday, each once.",
         json_schema_extra={"uniqueItems": True},
     )
-    at: time = Field(description="Local time of the call, in the home's time zone.")
+    at: LocalTime = Field(description="Local time of the call, in the home's time zone.")
     retry_minutes: int = Field(default=30, ge=5, le=12 * 60)
     attempts: int = Field(
         default=3, ge=1, le=10, description="Attempts before an unanswered call raises an alarm."
@@ -290,8 +301,8 @@ class EventPage(BaseModel):
 class RulesIn(_In):
     """A home's rule settings (``PUT …/rules``)."""
 
-    time_zone: str = Field(default="Europe/Rome", max_length=64)
-    check_in_before: time | None = Field(
+    time_zone: Text = Field(default="Europe/Rome", max_length=64)
+    check_in_before: LocalTime | None = Field(
         default=None, description="The daily check-in press is expected before this local time."
     )
     wellbeing: WellbeingSettings = Field(
@@ -348,7 +359,7 @@ class CallOutcomeRequest(_In):
     """Body of ``POST /api/v1/calls/{task_id}/outcome``."""
 
     outcome: Literal["spoke", "no_answer", "skipped"]
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: OptionalText = Field(default=None, max_length=4000)
 
 
 class Deleted(BaseModel):
