@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     BeforeValidator,
+    Field,
     PlainSerializer,
     PlainValidator,
     StringConstraints,
@@ -172,3 +173,17 @@ Day = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]
 """A calendar date, ``YYYY-MM-DD``; answered the same way."""
+
+
+def _whole(value: object) -> object:
+    """A float with no fraction, as a whole number: JSON Schema counts 2.0 as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+"""A strict integer that also takes ``2.0`` (never ``"2"``, ``true`` or ``2.5``)."""
+
+Weekday = Annotated[Annotated[int, Field(ge=1, le=7)], BeforeValidator(_whole)]
+"""An ISO weekday, 1 Monday to 7 Sunday. (Its bounds inside, or the schema loses them.)"""

@@ -17,7 +17,7 @@ from datetime import time, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.alarms.wellbeing import InactivitySettings
-from hub.fields import LocalTime
+from hub.fields import LocalTime, WholeNumber
 from protocol.base import DeviceId
 
 
@@ -30,13 +30,13 @@ class _Rule(BaseModel):
 class InactivityRule(_Rule):
     """No movement for longer than the person's usual quiet spell at this hour."""
 
-    default_minutes: int = Field(
+    default_minutes: WholeNumber = Field(
         default=360, ge=15, le=99 * 60, description="The threshold until 2 weeks of history."
     )
-    minimum_minutes: int = Field(
+    minimum_minutes: WholeNumber = Field(
         default=120, ge=15, le=99 * 60, description="Never an alarm for a shorter stillness."
     )
-    margin_minutes: int = Field(
+    margin_minutes: WholeNumber = Field(
         default=60, ge=0, le=24 * 60, description="Added to the usual longest quiet spell."
     )
 
@@ -58,7 +58,7 @@ class LateRiseRule(_Rule):
     default_up_by: LocalTime = Field(
         default=time(10, 0), description="The usual time up until 2 weeks of history."
     )
-    margin_minutes: int = Field(default=60, ge=0, le=12 * 60)
+    margin_minutes: WholeNumber = Field(default=60, ge=0, le=12 * 60)
 
 
 class NightWindow(BaseModel):
@@ -89,7 +89,7 @@ class NightDoorRule(_Rule):
 class OutOfBedRule(_Rule):
     """Out of bed in the night window and not back within the minutes given."""
 
-    minutes: int = Field(default=45, ge=5, le=6 * 60)
+    minutes: WholeNumber = Field(default=45, ge=5, le=6 * 60)
 
 
 class TemperatureRule(_Rule):
@@ -97,7 +97,7 @@ class TemperatureRule(_Rule):
 
     low_celsius: float = Field(default=16.0, ge=-10, le=30)
     high_celsius: float = Field(default=30.0, ge=15, le=50)
-    minutes: int = Field(default=60, ge=15, le=24 * 60)
+    minutes: WholeNumber = Field(default=60, ge=15, le=24 * 60)
 
     @model_validator(mode="after")
     def _ordered(self) -> TemperatureRule:
@@ -109,7 +109,7 @@ class TemperatureRule(_Rule):
 class DeviceSupervisionRule(_Rule):
     """A radio device the home unit has not heard from for the hours given."""
 
-    hours: int = Field(default=24, ge=1, le=14 * 24)
+    hours: WholeNumber = Field(default=24, ge=1, le=14 * 24)
 
 
 class WellbeingSettings(BaseModel):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
-from hub.fields import Day, LocalTime, OptionalText, RawText, Text
-from hub.zones import known_zone
+from hub.fields import Day, LocalTime, OptionalText, RawText, Text, Weekday, WholeNumber
+from hub.zones import ZONE_NAMES, known_zone
 
 
 class _In(BaseModel):
@@ -247,15 +247,15 @@ class CallScheduleIn(_In):
     resident_id: UUID | None = Field(
         default=None, description="Who is called (None: whoever answers at the home)."
     )
-    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+    weekdays: list[Weekday] = Field(
         min_length=1,
         max_length=7,
         description="ISO weekdays: 1 Monday ... 7 Sunday, each once.",
         json_schema_extra={"uniqueItems": True},
     )
     at: LocalTime = Field(description="Local time of the call, in the home's time zone.")
-    retry_minutes: int = Field(default=30, ge=5, le=12 * 60)
-    attempts: int = Field(
+    retry_minutes: WholeNumber = Field(default=30, ge=5, le=12 * 60)
+    attempts: WholeNumber = Field(
         default=3, ge=1, le=10, description="Attempts before an unanswered call raises an alarm."
     )
 
@@ -301,7 +301,9 @@ class EventPage(BaseModel):
 class RulesIn(_In):
     """A home's rule settings (``PUT …/rules``)."""
 
-    time_zone: Text = Field(default="Europe/Rome", max_length=64)
+    time_zone: Text = Field(
+        default="Europe/Rome", max_length=64, json_schema_extra={"enum": list(ZONE_NAMES)}
+    )
     check_in_before: LocalTime | None = Field(
         default=None, description="The daily check-in press is expected before this local time."
     )

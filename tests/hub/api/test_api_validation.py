@@ -37,7 +37,7 @@ from hub.fields import (
     checked_text,
     refuse_nul,
 )
-from hub.storage import alarms, homes, migrate
+from hub.storage import alarm_changes, homes, migrate
 from protocol import Event, EventKind
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ async def centre(hub: RunningHub, database_url: str) -> AsyncIterator[Centre]:
         )
         trigger = trigger_for(event)
         assert trigger is not None
-        (raised,) = await alarms.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
+        (raised,) = await alarm_changes.apply_triggers(conn, [(event, trigger)], datetime.now(UTC))
     console = Console(hub.url)
     assert await console.login("ada") == 200
     yield Centre(console, database_url, raised.alarm_id)
@@ -249,7 +249,9 @@ async def test_text_is_checked_as_sent_never_stripped(centre: Centre) -> None:
 
 
 async def test_request_bodies_are_strict_json(centre: Centre) -> None:
-    """No coercion: a date is "YYYY-MM-DD", a boolean true or false, an integer not 1.0 or "1".
+    """No coercion: a date is "YYYY-MM-DD", a boolean true or false, an integer not "1".
+
+    (2.0 is an integer, as JSON Schema says.)
 
     ``date_of_birth: 0`` was stored as 1970-01-01 and ``has_key: 1`` or "yes" as true.
     """
@@ -270,9 +272,8 @@ async def test_request_bodies_are_strict_json(centre: Centre) -> None:
     cases += [
         (plans, {"schedules": [plan | {field: bad}]}, f"schedules.0.{field}{at}")
         for field, bad, at in [
-            ("weekdays", [2.0], ".0"),
             ("weekdays", ["2"], ".0"),
-            ("attempts", 3.0, ""),
+            ("attempts", 3.5, ""),
             ("retry_minutes", "30", ""),
             ("resident_id", 7, ""),
         ]
