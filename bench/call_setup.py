@@ -119,7 +119,8 @@ from bench.ingest import (
 from gateway.audio import SAMPLE_RATE, LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
 from gateway.outbox import Draft, Outbox
-from gateway.speakerphone import CallState, Speakerphone
+from gateway.speakerphone.phone import Speakerphone
+from gateway.speakerphone.status import CallState
 from gateway.unit import HomeUnit
 from hub.app import create_app
 from hub.auth import users
