@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Final
 
 from aiortc import RTCIceGatherer, RTCIceServer
 
+from gateway.errors import GatewayError
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -20,7 +22,7 @@ ICE alone may never give up: until the operator's side signals the end of its ca
 aioice keeps waiting for more, so a call whose media cannot flow needs this deadline."""
 
 
-class SpeakerphoneConfigError(ValueError):
+class SpeakerphoneConfigError(GatewayError, ValueError):
     """A speakerphone setting is unusable (an ICE server URL aiortc cannot parse, a bad limit)."""
 
 
