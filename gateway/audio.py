@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Final
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from gateway.errors import GatewayError
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -44,7 +46,7 @@ _S16_FORMATS: Final = frozenset({"s16", "s16p"})
 _TIME_BASE: Final = Fraction(1, SAMPLE_RATE)
 
 
-class AudioSourceError(Exception):
+class AudioSourceError(GatewayError):
     """A source could not be made (the file is missing, unreadable, has no audio or is too long)."""
 
 

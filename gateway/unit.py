@@ -22,7 +22,8 @@ import structlog
 
 from gateway.outbox import Draft
 from gateway.sending import SendPlan
-from gateway.speakerphone import Speakerphone, SpeakerphoneConfigError
+from gateway.speakerphone.phone import Speakerphone
+from gateway.speakerphone.settings import SpeakerphoneConfigError
 from protocol import (
     MAX_DEVICES_IN_HEARTBEAT,
     Ack,
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 
     from gateway.config import GatewaySettings
     from gateway.outbox import Outbox
-    from gateway.speakerphone import Microphone
+    from gateway.speakerphone.phone import Microphone
     from protocol import Event
 
 log = structlog.get_logger(__name__)

@@ -50,6 +50,7 @@ from telecare.demo_register import (
     register_homes,
 )
 from telecare.demo_services import database_kind, ensure_mosquitto, start_broker, start_database
+from telecare.errors import TelecareError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -83,11 +84,11 @@ class DemoOptions:
     """Days of history written before the start (two weeks teach the baselines)."""
 
 
-class DemoError(RuntimeError):
+class DemoError(TelecareError):
     """The demo could not start or went wrong while running."""
 
 
-class _StopRequestedError(Exception):
+class _StopRequestedError(TelecareError):
     """SIGINT or SIGTERM came while the demo was starting."""
 
 

@@ -18,6 +18,7 @@ from hub.alarms.wellbeing_calls import Schedule
 from hub.api.models import CallScheduleIn, ContactIn, ResidentIn
 from hub.auth.users import Role, add_user
 from hub.storage import calls, homes, registry, users
+from telecare.errors import TelecareError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -271,7 +272,7 @@ def _calls(index: int) -> tuple[CallScheduleIn, ...]:
     return ()
 
 
-class ForeignDatabaseError(RuntimeError):
+class ForeignDatabaseError(TelecareError):
     """The database holds people or homes that are not the demo's."""
 
 

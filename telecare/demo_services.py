@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from telecare.errors import TelecareError
 from telecare.services import Broker, Postgres, PostgresKind, postgres_binaries, start_postgres
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ NO_POSTGRES = (
 )
 
 
-class DemoServiceError(RuntimeError):
+class DemoServiceError(TelecareError):
     """A service the demo needs is missing and cannot be installed here."""
 
 

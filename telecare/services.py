@@ -23,13 +23,15 @@ from typing import Literal
 
 import psutil
 
+from telecare.errors import TelecareError
+
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 START_ATTEMPTS = 3
 PORT_TAKEN_GRACE_S = 2.0
 
 
-class ServiceError(RuntimeError):
+class ServiceError(TelecareError):
     """A test service could not be started or stopped."""
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gateway.errors import GatewayError
 from gateway.outbox import Draft
 from protocol import DeviceHealth, EventKind, is_safe_id
 from runtime.mqtt import make_client
@@ -117,7 +118,7 @@ class DeviceMap(BaseModel):
             return cls.model_validate(tomllib.load(file))
 
 
-class RejectedMessageError(ValueError):
+class RejectedMessageError(GatewayError, ValueError):
     """A Zigbee2MQTT message that is not forwarded; ``reason`` is its counter's name."""
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -37,7 +37,9 @@ from gateway.audio import (
     file_microphone,
     tone_microphone,
 )
-from gateway.speakerphone import CallState, Speakerphone, SpeakerphoneConfigError
+from gateway.speakerphone.phone import Speakerphone
+from gateway.speakerphone.settings import SpeakerphoneConfigError
+from gateway.speakerphone.status import CallState
 from protocol import (
     CallAnswer,
     CallOffer,

@@ -27,7 +27,7 @@ from services import options_for
 from gateway.audio import LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
 from gateway.outbox import Draft, Outbox
-from gateway.speakerphone import CallState
+from gateway.speakerphone.status import CallState
 from gateway.unit import HomeUnit
 from protocol import (
     Ack,

@@ -9,7 +9,7 @@ from browsing import alarm_row, sign_in
 from playwright.async_api import expect
 from queries import eventually
 
-from gateway.speakerphone import CallState
+from gateway.speakerphone.status import CallState
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

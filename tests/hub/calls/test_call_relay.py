@@ -31,7 +31,7 @@ from queries import eventually, rows
 from gateway.audio import LevelMeter, ToneTrack, tone_microphone
 from gateway.config import GatewaySettings
 from gateway.outbox import Outbox
-from gateway.speakerphone import CallState
+from gateway.speakerphone.status import CallState
 from gateway.unit import HomeUnit
 from hub.alarms.rules import trigger_for
 from hub.api.stream import CALL_RELAY
