@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
-from test_mqtt import batch_for, drain, receive
+from mqtt_messages import batch_for, drain, receive
 
 from protocol import Ack, Channel, encode, examples, topic
 from runtime.mqtt import MqttOptions, MqttProtocol, make_client

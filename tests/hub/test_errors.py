@@ -9,6 +9,7 @@ import pkgutil
 import hub
 from hub.errors import HubError
 
+
 def test_every_exception_of_the_hub_is_a_hub_error() -> None:
     """Each Exception subclass a hub module defines derives from HubError."""
     checked, wrong = [], []

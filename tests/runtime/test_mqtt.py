@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 import pytest
+from mqtt_messages import RECEIVE_TIMEOUT_S, batch_for, drain, receive
 from services import options_for
 
 from protocol import (
     Channel,
-    EventBatch,
     Presence,
     Status,
     StatusReason,
@@ -36,39 +36,6 @@ from telecare.services import Broker
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-
-RECEIVE_TIMEOUT_S = 20
-
-
-async def receive(client: aiomqtt.Client, count: int) -> list[aiomqtt.Message]:
-    """Take ``count`` messages from ``client``, failing if they do not come."""
-    got: list[aiomqtt.Message] = []
-    async with asyncio.timeout(RECEIVE_TIMEOUT_S):
-        async for message in client.messages:
-            got.append(message)
-            if len(got) == count:
-                break
-    return got
-
-
-async def drain(client: aiomqtt.Client, quiet_s: float = 0.5) -> list[aiomqtt.Message]:
-    """Take messages until none has come for ``quiet_s`` seconds."""
-    got: list[aiomqtt.Message] = []
-    while True:
-        try:
-            async with asyncio.timeout(quiet_s):
-                got.append(await anext(aiter(client.messages)))
-        except TimeoutError:
-            return got
-
-
-def batch_for(home_id: str, seq: int = 0) -> bytes:
-    """The example event batch re-addressed to ``home_id``, validated again."""
-    data = examples.EVENT_BATCH.model_dump()
-    data["home_id"] = home_id
-    for index, event in enumerate(data["events"]):
-        event.update(home_id=home_id, seq=seq + index)
-    return encode(EventBatch.model_validate(data))
 
 
 async def test_an_event_batch_crosses_the_broker(mqtt_options: MqttOptions, home_id: str) -> None:
