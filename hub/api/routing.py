@@ -132,6 +132,7 @@ class Route:
             raw["body"] = await request.read()
         read: dict[str, BaseModel] = {}
         problems: list[FieldProblem] = []
+        at_fault: set[str] = set()
         for name, model in self.inputs.items():
             try:
                 if name == "body":
@@ -140,15 +141,11 @@ class Route:
                     read[name] = model.model_validate_strings(raw[name])
             except ValidationError as err:
                 problems.extend(_problems(err, name))
+                at_fault.add(name)
         if problems:
-            kinds = {p.field.split(".")[0] for p in problems}
-            raise ApiError(422, _PROBLEM_TITLE.get(frozenset(kinds), "bad request"), problems)
+            title = "the request body is not valid" if at_fault == {"body"} else "bad request"
+            raise ApiError(422, title, problems)
         return read
-
-
-_PROBLEM_TITLE = {
-    frozenset({"body"}): "the request body is not valid",
-}
 
 
 def _problems(err: ValidationError, where: str) -> list[FieldProblem]:
