@@ -171,6 +171,46 @@ async def test_nul_in_any_text_field_is_a_422_naming_it_and_nothing_is_stored(
     assert (status, alarm["state"], len(alarm["timeline"])) == (200, "raised", 1)
 
 
+async def test_path_and_query_parameters_are_checked_like_bodies(centre: Centre) -> None:
+    """A NUL or a bad value in the path or the query is a 422 naming it, never a 500.
+
+    ``GET /api/v1/homes/x%00`` and ``?home_id=a%00b`` reached PostgreSQL and ended in
+    ``psycopg.DataError``; a missing body was read as ``{}`` and answered 200.
+    """
+    before = await centre.stored()
+    cases = [
+        ("/api/v1/homes/x%00", "home_id"),
+        (f"/api/v1/homes/{HOME}/events?from=2026-01-01T00:00:00%00", "from"),
+        ("/api/v1/homes/casa%00/events", "home_id"),
+        ("/api/v1/alarms?home_id=a%00b", "home_id"),
+        ("/api/v1/alarms?q=a%00b", "q"),
+        ("/api/v1/alarms?state=raised,sleeping", "state"),
+        ("/api/v1/alarms/not-a-uuid", "alarm_id"),
+        ("/api/v1/calls?home_id=a%00b", "home_id"),
+        ("/api/v1/calls?limit=0", "limit"),
+    ]
+    for path, field in cases:
+        status, answer = await centre.console.get(path)
+        assert (status, [f["field"] for f in answer["fields"]]) == (422, [field]), path
+        assert answer["error"] == "bad request", path
+    status, answer = await centre.send("DELETE", f"/api/v1/homes/{HOME}/devices/d%00", None)
+    assert (status, [f["field"] for f in answer["fields"]]) == (422, ["device_id"])
+    async with centre.console.http.put(
+        f"{centre.console.base}/api/v1/homes/{HOME}/rules",
+        headers={"X-CSRF-Token": centre.console.csrf},
+    ) as r:
+        answer = await r.json()
+        assert (r.status, answer["error"]) == (422, "the request body is not valid")
+        assert [f["field"] for f in answer["fields"]] == ["body"]
+    assert await centre.stored() == before
+    status, document = await centre.console.get("/api/v1/openapi.json")
+    (state,) = [
+        p for p in document["paths"]["/api/v1/alarms"]["get"]["parameters"] if p["name"] == "state"
+    ]
+    assert re.fullmatch(state["schema"]["pattern"], "raised,claimed")
+    assert not re.fullmatch(state["schema"]["pattern"], "raised,sleeping")
+
+
 async def test_a_time_of_day_is_local_and_an_offset_is_refused(centre: Centre) -> None:
     """``check_in_before`` and every other time of day: HH:MM[:SS] in the home's time zone.
 
@@ -419,8 +459,8 @@ async def test_the_openapi_document_states_every_rule_the_bodies_are_checked_by(
     assert resident.is_valid(RESIDENT | {"date_of_birth": "1938-05-02"})
     for bad_flag in (1, "yes"):
         assert not contacts.is_valid({"contacts": [CONTACT | {"has_key": bad_flag}]})
-    # JSON Schema counts 2.0 as an integer; the hub's strict JSON does not (JavaScript never
-    # writes 2.0 for 2). "2" is refused by both.
+    # JSON Schema counts 2.0 as an integer, and so does the hub; "2" is refused by both.
+    assert plans.is_valid({"schedules": [{"weekdays": [2.0], "at": "10:00"}]})
     assert not plans.is_valid({"schedules": [{"weekdays": ["2"], "at": "10:00"}]})
 
 
