@@ -144,7 +144,7 @@ export const en = {
   "outcome.technical_fixed": "Technical fault fixed",
   "outcome.test": "Test",
   "outcome.cancelled_by_operator": "Cancelled by the operator",
-  "outcome.cancelled_by_resident": "Cancelled by the resident",
+  "outcome.cancelled": "Cancelled by the resident",
 
   "responder.no_answer": "No answer",
   "responder.reached": "Reached",

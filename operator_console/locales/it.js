@@ -144,7 +144,7 @@ export const it = {
   "outcome.technical_fixed": "Problema tecnico risolto",
   "outcome.test": "Prova",
   "outcome.cancelled_by_operator": "Annullato dall'operatore",
-  "outcome.cancelled_by_resident": "Annullato dall'assistito",
+  "outcome.cancelled": "Annullato dall'assistito",
 
   "responder.no_answer": "Non risponde",
   "responder.reached": "Raggiunto",

@@ -172,6 +172,8 @@ async def test_every_alarm_reason_is_put_into_words_in_both_languages(
           onlyEn: Object.keys(en).filter((key) => !(key in it)),
           untested: reasons.filter((key) => !(key in samples)),
           unlabelled: wanted.filter((key) => !(key in it)),
+          // Outcomes the hub writes itself: a resident's cancel, an operator's.
+          closedBy: ["cancelled", "cancelled_by_operator"].filter((o) => !(`outcome.${o}` in it)),
           unknown: [i18n.label("outcome", "new_outcome"), i18n.label("priority", 6)],
           words,
         };
@@ -180,6 +182,7 @@ async def test_every_alarm_reason_is_put_into_words_in_both_languages(
     )
     assert (found["onlyIt"], found["onlyEn"], found["untested"]) == ([], [], [])
     assert found["unlabelled"] == []
+    assert found["closedBy"] == []
     assert found["unknown"] == ["new_outcome", "6"]
     for code in ("it", "en"):
         for key, text in found["words"][code].items():
