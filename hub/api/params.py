@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
+from hub.fields import RAW_TEXT_PATTERN
 from protocol.base import DeviceId, HomeId, Instant
 
 PAGE_MAX = 200
@@ -73,7 +74,7 @@ class AlarmQuery(_Params):
     q: str | None = Field(
         default=None,
         max_length=SEARCH_MAX,
-        pattern=r"^[^\x00]*$",
+        pattern=RAW_TEXT_PATTERN,
         description="Part of a home id or a resident's name.",
     )
     limit: Limit = 50
