@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
@@ -117,6 +117,26 @@ def visible(user: User, district: str | None, what: str) -> str:
     if district is None or not user.serves(district):
         raise ApiError(404, f"no such {what}")
     return district
+
+
+class InDistrict(Protocol):
+    """A stored thing that belongs to a district (an alarm's or a call task's row)."""
+
+    @property
+    def district(self) -> str:
+        """The district the thing's home is in."""
+        ...
+
+
+D = TypeVar("D", bound=InDistrict)
+
+
+def visible_row(user: User, row: D | None, what: str) -> D:
+    """``row``, if it exists and the caller may see it; else the same 404 as :func:`visible`."""
+    if row is None:
+        raise ApiError(404, f"no such {what}")
+    visible(user, row.district, what)
+    return row
 
 
 def check_holder(user: User, holder: str | None, what: str) -> None:

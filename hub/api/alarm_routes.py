@@ -14,7 +14,7 @@ import psycopg
 import structlog
 
 from hub.alarms.lifecycle import AlarmState
-from hub.api.access import check_holder, visible
+from hub.api.access import check_holder, visible_row
 from hub.api.models import (
     AlarmDetail,
     AlarmOut,
@@ -79,9 +79,7 @@ async def list_alarms(call: Call, query: AlarmQuery) -> AlarmPage:
 
 async def _visible(conn: Conn, user: User, alarm_id: uuid.UUID) -> alarm_reads.AlarmRow:
     row = await alarm_reads.get_alarm(conn, alarm_id)
-    visible(user, None if row is None else row.district, "alarm")
-    assert row is not None  # noqa: S101 - visible() refused a missing alarm
-    return row
+    return visible_row(user, row, "alarm")
 
 
 @ROUTES.get("/api/v1/alarms/{alarm_id}", "One alarm with its timeline", errors=[404])

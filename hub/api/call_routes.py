@@ -17,7 +17,7 @@ import psycopg
 import structlog
 
 from hub.alarms.wellbeing_calls import CallOutcome, CallTaskError, Schedule
-from hub.api.access import ApiError, check_holder, visible
+from hub.api.access import ApiError, check_holder, visible, visible_row
 from hub.api.models import CallOut, CallOutcomeRequest, CallPage, CallSchedulesIn, FieldProblem
 from hub.api.params import CallQuery, HomePath, TaskPath
 from hub.api.routing import Allowed, Call, How, RouteTable
@@ -97,9 +97,7 @@ async def list_calls(call: Call, query: CallQuery) -> CallPage:
 
 async def _visible(conn: Conn, user: User, task_id: uuid.UUID) -> calls.CallRow:
     row = await calls.get_call(conn, task_id)
-    visible(user, None if row is None else row.district, "call")
-    assert row is not None  # noqa: S101 - visible() refused a missing call
-    return row
+    return visible_row(user, row, "call")
 
 
 async def _act(  # noqa: PLR0913 - the task, the action, and how it is recorded

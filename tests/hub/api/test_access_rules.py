@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from hub.api.access import ApiError, check_holder, visible
+from hub.api.access import ApiError, check_holder, visible, visible_row
 from hub.auth.users import Role, User
 
 ANNA = User("anna", Role.OPERATOR, ("ats-11",))
@@ -39,4 +41,20 @@ def test_another_districts_thing_is_not_found_rather_than_forbidden(what: str) -
     for district in ("ats-12", None):
         with pytest.raises(ApiError) as refused:
             visible(ANNA, district, what)
+        assert (refused.value.status, refused.value.body.error) == (404, f"no such {what}")
+
+
+@dataclass(frozen=True)
+class _Row:
+    district: str
+
+
+@pytest.mark.parametrize("what", ["alarm", "call"])
+def test_a_row_is_shown_only_in_the_callers_districts(what: str) -> None:
+    """A stored alarm or call: the same 404 whether missing or another district's."""
+    row = _Row("ats-11")
+    assert visible_row(ANNA, row, what) is row
+    for hidden in (_Row("ats-12"), None):
+        with pytest.raises(ApiError) as refused:
+            visible_row(ANNA, hidden, what)
         assert (refused.value.status, refused.value.body.error) == (404, f"no such {what}")
