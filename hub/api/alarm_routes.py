@@ -64,7 +64,9 @@ async def list_alarms(call: Call, query: AlarmQuery) -> AlarmPage:
             "alarms.list",
             "alarms",
             {
-                "query": dict(call.request.query),
+                # What was asked, as checked: the raw query string may hold anything (a NUL
+                # in an unknown parameter's name), which jsonb cannot.
+                "query": query.model_dump(mode="json", exclude_none=True),
                 "alarm_ids": [str(r.alarm_id) for r in rows],
                 "home_ids": sorted({r.home_id for r in rows}),
             },

@@ -193,6 +193,17 @@ async def test_path_and_query_parameters_are_checked_like_bodies(centre: Centre)
         status, answer = await centre.console.get(path)
         assert (status, [f["field"] for f in answer["fields"]]) == (422, [field]), path
         assert answer["error"] == "bad request", path
+    assert await centre.stored() == before
+    # An unknown parameter is ignored, whatever its name: it is not written to the audit log
+    # as sent (jsonb cannot hold a NUL), the checked query is.
+    status, page = await centre.console.get("/api/v1/alarms?x%00y=a%00b&state=all")
+    assert (status, len(page["items"])) == (200, 1)
+    (audited,) = await rows(
+        centre.database_url,
+        "SELECT detail->'query' FROM audit_log WHERE action = 'alarms.list'",
+    )
+    assert audited[0] == {"state": "all", "limit": 50}
+    before = await centre.stored()
     status, answer = await centre.send("DELETE", f"/api/v1/homes/{HOME}/devices/d%00", None)
     assert (status, [f["field"] for f in answer["fields"]]) == (422, ["device_id"])
     async with centre.console.http.put(
