@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from device_sim.people import Person, Place, Stay, day_plan
+from device_sim.people import DayShape, Person, Place, Stay, day_plan, usual_days
 from gateway.outbox import Draft
 from protocol import EventKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PENDANT = "pendant"
 DOOR = "door-front"
@@ -106,6 +110,8 @@ class SimHome:
     """Its timers in step with every other home's (stress runs): the thermometer reads at :00
     and :30 and :meth:`phase` is zero, instead of each home's own phase."""
     incidents: list[Incident] = field(default_factory=list)
+    shaping: Callable[[date], DayShape] = field(default=usual_days, compare=False)
+    """Each day's departures from the person's habits (drifts, noise: :mod:`device_sim.drifts`)."""
     _days: dict[date, tuple[list[datetime], list[Draft]]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -164,10 +170,11 @@ class SimHome:
         cached = self._days.get(day)
         if cached is None:
             rng = random.Random(f"{self.seed}:{self.home_id}:{day.isoformat()}")  # noqa: S311 - simulation
+            still = self.shaping(day).still_share
             drafts = [
                 d
-                for stay in day_plan(self.person, day, self.tz, self.seed)
-                for d in _stay_readings(stay, rng)
+                for stay in day_plan(self.person, day, self.tz, self.seed, self.shaping)
+                for d in _stay_readings(stay, rng, still)
             ]
             drafts.sort(key=lambda d: d.ts)
             cached = ([d.ts for d in drafts], drafts)
@@ -199,7 +206,11 @@ class SimHome:
         return drafts
 
 
-def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
+def _stay_readings(stay: Stay, rng: random.Random, still: float = 0.0) -> list[Draft]:
+    if stay.place is Place.AWAY:
+        return []
+    if stay.place is Place.DOORWAY:
+        return [_door(stay.start, opened=True), _door(stay.start + DOOR_CLOSES_AFTER, opened=False)]
     if stay.place is Place.OUT:
         return [
             _door(stay.start, opened=True),
@@ -214,9 +225,12 @@ def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
         ]
     drafts = []
     moment = stay.start
+    # Sitting still in the living room: the sensor sees nothing for a long spell.
+    sits = still > 0 and stay.place is Place.LIVING
     while moment < stay.end:
         drafts.append(_motion(stay.place, moment))
-        moment += timedelta(minutes=rng.uniform(4, 15))
+        spell = rng.uniform(40, 120) if sits and rng.random() < still else rng.uniform(4, 15)
+        moment += timedelta(minutes=spell)
     return drafts
 
 
