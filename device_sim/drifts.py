@@ -8,10 +8,11 @@ their habits, day by day (a :class:`~device_sim.people.DayShape` for each day): 
   reaching its full size over ``ramp_days`` (1: overnight, after a fall or a bereavement; 14:
   over a fortnight; more: slowly):
   ``less_active`` (more time in bed, long still spells in the armchair, fewer outings, to bed
-  earlier and up later: ``size`` is the share of active hours lost), ``night_bathroom``
-  (``size`` more bathroom trips a night), ``stays_in`` (``size`` the share of outings given
-  up: 1 stops going out), ``later_rise`` (up ``size`` minutes later), ``restless_nights``
-  (up in the living room for ``size`` minutes in the night).
+  earlier and up later: ``size`` is about the share of active hours lost), ``night_bathroom``
+  (bathroom trips at night ``size`` times as many, and one more), ``stays_in`` (``size`` the
+  share of outings given up: 1 stops going out), ``later_rise`` (up ``size`` minutes later),
+  ``restless_nights`` (up in the living room for ``size`` minutes in the night, in spells of
+  under an hour).
 - **Ordinary noise** (:func:`ordinary_life`), for everybody: days away from home (a weekend
   or a week at a relative's, a holiday: nobody home, the door when leaving and coming back), a
   few days unwell now and then (up later, a nap, sitting still, no outings), a bad night
@@ -52,12 +53,11 @@ class Drift:
     size: float
     """In the kind's own unit (see the module's description)."""
 
-    def amount(self, day: date) -> float:
-        """How much of the drift shows on ``day``: 0 before the start, then up to ``size``."""
+    def done(self, day: date) -> float:
+        """How far the drift has gone on ``day``: 0 before the start, up to 1 at full size."""
         if day < self.start:
             return 0.0
-        done = ((day - self.start).days + 1) / max(self.ramp_days, 1)
-        return self.size * min(done, 1.0)
+        return min(((day - self.start).days + 1) / max(self.ramp_days, 1), 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,54 +101,76 @@ class Life:
     def _shape(self, day: date) -> DayShape:
         away = next((a for a in self.away if day in a), None)
         if away is not None:
-            where = (
-                Away.LEAVES
-                if day == away.first
-                else Away.RETURNS
-                if day == away.last
-                else Away.ALL_DAY
-            )
-            return DayShape(away=where)
-        later = bed_earlier = nap = still = trips = up = 0.0
-        outing = 1.0
+            if day == away.first:
+                return DayShape(away=Away.LEAVES)
+            return DayShape(away=Away.RETURNS if day == away.last else Away.ALL_DAY)
+        bend = _Bend()
         if self.seasons:
             # Up later on dark winter mornings, out more in summer.
-            later += 20 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365)
-            outing *= 1 + 0.15 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 196) / 365)
+            bend.later += 20 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 15) / 365)
+            bend.outing *= 1 + 0.15 * math.cos(2 * math.pi * (day.timetuple().tm_yday - 196) / 365)
         if any(day in spell for spell in self.unwell):
-            later, nap, still, outing, trips = later + 45, nap + 120, 0.3, outing * 0.1, 0.5
+            bend.later += 45
+            bend.nap += 120
+            bend.still = 0.3
+            bend.outing *= 0.1
+            bend.trips += 0.5
         if day in self.bad_nights:
-            trips, up = trips + 3, up + 60
+            bend.trips += 3
+            bend.up += 60
         if day - ONE_DAY in self.bad_nights:
-            later += 60
+            bend.later += 60
         for drift in self.drifts:
-            size = drift.amount(day)
-            if not size:
-                continue
-            if drift.kind is DriftKind.LESS_ACTIVE:
-                later += 60 * size
-                bed_earlier += 120 * size
-                nap += 300 * size
-                still = max(still, size / 3)
-                outing *= 1 - size / 2
-            elif drift.kind is DriftKind.NIGHT_BATHROOM:
-                trips += size
-            elif drift.kind is DriftKind.STAYS_IN:
-                outing *= max(1 - size, 0.0)
-            elif drift.kind is DriftKind.LATER_RISE:
-                later += size
-            else:
-                up += size
-        shape = DayShape(
-            wake_later_min=later,
-            bed_earlier_min=bed_earlier,
-            nap_min=nap,
-            still_share=still,
-            outing_factor=outing,
-            extra_night_trips=trips,
-            night_up_min=up,
-        )
+            bend.drift(drift, drift.done(day))
+        shape = bend.shape()
         return USUAL if shape == USUAL else shape
+
+
+@dataclass(slots=True)
+class _Bend:
+    """A day's departures from habit, added up."""
+
+    later: float = 0.0
+    bed_earlier: float = 0.0
+    nap: float = 0.0
+    still: float = 0.0
+    outing: float = 1.0
+    factor: float = 1.0
+    trips: float = 0.0
+    up: float = 0.0
+
+    def drift(self, drift: Drift, done: float) -> None:
+        if not done:
+            return
+        size = drift.size * done
+        if drift.kind is DriftKind.LESS_ACTIVE:
+            self.later += 60 * size
+            self.bed_earlier += 120 * size
+            self.nap += 300 * size
+            self.still = max(self.still, size / 3)
+            self.outing *= 1 - size / 2
+        elif drift.kind is DriftKind.NIGHT_BATHROOM:
+            # Low counts too rise clearly: from 0.3 a night to 1.9 at three times.
+            self.factor *= 1 + (drift.size - 1) * done
+            self.trips += done
+        elif drift.kind is DriftKind.STAYS_IN:
+            self.outing *= max(1 - size, 0.0)
+        elif drift.kind is DriftKind.LATER_RISE:
+            self.later += size
+        else:
+            self.up += size
+
+    def shape(self) -> DayShape:
+        return DayShape(
+            wake_later_min=self.later,
+            bed_earlier_min=self.bed_earlier,
+            nap_min=self.nap,
+            still_share=self.still,
+            outing_factor=self.outing,
+            night_trips_factor=self.factor,
+            extra_night_trips=self.trips,
+            night_up_min=self.up,
+        )
 
 
 AWAY_PER_YEAR = 1.5
@@ -170,11 +192,18 @@ def ordinary_life(key: str, first: date, last: date) -> Life:
     def spells(per_year: float, length: tuple[int, int] | None) -> list[Spell]:
         made = []
         for _ in range(poisson(rng, per_year * span / 365)):
-            days = rng.randint(*length) if length else rng.choice((rng.randint(2, 4), rng.randint(7, 14)))
+            days = (
+                rng.randint(*length)
+                if length
+                else rng.choice((rng.randint(2, 4), rng.randint(7, 14)))
+            )
             start = first + timedelta(days=rng.randrange(max(span - days, 1)))
             spell = Spell(start, start + timedelta(days=days - 1))
             # A week clear of any other spell, so that each is seen on its own.
-            if all(spell.last + 7 * ONE_DAY < t.first or t.last + 7 * ONE_DAY < spell.first for t in taken):
+            if all(
+                spell.last + 7 * ONE_DAY < t.first or t.last + 7 * ONE_DAY < spell.first
+                for t in taken
+            ):
                 taken.append(spell)
                 made.append(spell)
         return made
@@ -189,7 +218,7 @@ def ordinary_life(key: str, first: date, last: date) -> Life:
 
 SIZES = {
     DriftKind.LESS_ACTIVE: (0.35, 0.6),
-    DriftKind.NIGHT_BATHROOM: (1.5, 3.0),
+    DriftKind.NIGHT_BATHROOM: (2.5, 3.5),
     DriftKind.STAYS_IN: (0.9, 1.0),
     DriftKind.LATER_RISE: (120.0, 180.0),
     DriftKind.RESTLESS_NIGHTS: (60.0, 120.0),

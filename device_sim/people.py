@@ -94,14 +94,18 @@ class DayShape:
     """The share of time in the living room spent sitting still (no motion for 40-120 min)."""
     outing_factor: float = 1.0
     """The chance of an outing times this."""
+    night_trips_factor: float = 1.0
+    """Bathroom trips on the night after: the usual number times this..."""
     extra_night_trips: float = 0.0
-    """Bathroom trips on the night after, beyond the usual."""
+    """... and this many more."""
     night_up_min: float = 0.0
-    """Up in the living room for this long on the night after (a bad night)."""
+    """Up in the living room for this long in all on the night after (a restless night), in
+    spells of under :data:`NIGHT_SPELL_MIN`."""
     away: Away = Away.HOME
 
 
 USUAL = DayShape()
+NIGHT_SPELL_MIN = 45
 
 
 def usual_days(day: date) -> DayShape:  # noqa: ARG001 - every day the same
@@ -125,7 +129,7 @@ def person(index: int, seed: int) -> Person:
     )
 
 
-def day_plan(
+def day_plan(  # noqa: C901, PLR0915 - one day from morning to morning, in its order
     who: Person, day: date, tz: tzinfo, seed: int, shaping: Callable[[date], DayShape] = usual_days
 ) -> list[Stay]:
     """Where ``who`` is from the start of ``day``'s wake-up until the next morning's.
@@ -192,25 +196,20 @@ def day_plan(
     if now < bed - 15:
         stay(Place.LIVING, bed - 15 - now)
     stay(Place.BATHROOM, rng.uniform(5, 15))
-    trips = poisson(rng, who.night_trips + shape.extra_night_trips)
+    trips = poisson(rng, who.night_trips * shape.night_trips_factor + shape.extra_night_trips)
     trip_times = sorted(rng.uniform(now + 60, next_wake - 30) for _ in range(trips))
-    up_at = rng.uniform(now + 90, next_wake - 60 - shape.night_up_min) if shape.night_up_min else -1
-    for trip in trip_times:
-        if trip > now:
-            if now < up_at < trip:
-                _night_up(stay, up_at - now, shape.night_up_min)
-            stay(Place.BED, trip - now)
-            stay(Place.BATHROOM, rng.uniform(3, 8))
-    if up_at > now:
-        _night_up(stay, up_at - now, shape.night_up_min)
+    # A restless night: up in spells of under an hour (an hour up counts as getting up).
+    spells = math.ceil(shape.night_up_min / NIGHT_SPELL_MIN)
+    spell_min = shape.night_up_min / spells if spells else 0.0
+    ups = sorted(rng.uniform(now + 60, next_wake - 30 - spell_min) for _ in range(spells))
+    for moment, place in sorted(
+        [(t, Place.BATHROOM) for t in trip_times] + [(t, Place.LIVING) for t in ups]
+    ):
+        if moment > now:
+            stay(Place.BED, moment - now)
+            stay(place, rng.uniform(3, 8) if place is Place.BATHROOM else spell_min)
     stay(Place.BED, next_wake - now)
     return stays
-
-
-def _night_up(stay: Callable[[Place, float], None], asleep: float, up: float) -> None:
-    # A bad night: awake, out of bed, sitting in the living room.
-    stay(Place.BED, asleep)
-    stay(Place.LIVING, up)
 
 
 def wake_minutes(who: Person, day: date, seed: int) -> float:

@@ -1,1 +1,1 @@
-"""Early signs of decline: the review list of people whose routine is slipping (docs/social-work.md)."""
+"""Early signs of decline: the review list of people whose routine slips (docs/social-work.md)."""

@@ -16,13 +16,16 @@ latest entry:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hub.review.method import Finding
+    from collections.abc import Mapping, Sequence
+
+    from hub.review.method import Finding, Indicator
 
 EPISODE_GAP_DAYS = 28
 """A change not found for this many days has ended: found again, it is a new one."""
@@ -56,6 +59,18 @@ class Latest:
     """The usual value the entry shows (for a seen one: what the social worker saw)."""
     change: float
     """The change the entry shows."""
+    entry_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One step to take on the stored list."""
+
+    step: Step
+    home_id: str
+    finding: Finding
+    entry_id: uuid.UUID
+    """The new entry's id (:attr:`Step.OPEN`), else the entry changed."""
 
 
 def next_step(latest: Latest | None, finding: Finding, on: date, margin: float) -> Step:
@@ -64,8 +79,30 @@ def next_step(latest: Latest | None, finding: Finding, on: date, margin: float) 
         return Step.OPEN
     if latest.state is EntryState.OPEN:
         return Step.UPDATE
+    if on <= latest.last_found_on:
+        return Step.GOES_ON  # a day reviewed again (a catch-up): nothing new from it
     if on - latest.last_found_on > timedelta(days=EPISODE_GAP_DAYS):
         return Step.OPEN
     if finding.change_from(latest.usual) >= latest.change * (1 + margin):
         return Step.OPEN
     return Step.GOES_ON
+
+
+def changes(
+    home_id: str,
+    findings: Sequence[Finding],
+    latest: Mapping[Indicator, Latest],
+    on: date,
+    margin: float,
+) -> list[Change]:
+    """The steps a home's findings of ``on`` take, against its latest entry per indicator."""
+    made = []
+    for finding in findings:
+        before = latest.get(finding.indicator)
+        step = next_step(before, finding, on, margin)
+        if step is Step.OPEN or before is None or before.entry_id is None:
+            entry_id = uuid.uuid4()
+        else:
+            entry_id = before.entry_id
+        made.append(Change(step, home_id, finding, entry_id))
+    return made

@@ -236,8 +236,11 @@ def review(days: Iterable[DayValues], on: date, settings: ReviewSettings) -> lis
 def _days_at_home(kept: Mapping[date, DayValues], first: date, on: date) -> list[DayValues]:
     """The days counted, oldest first: at home, and not next to a day away."""
 
+    # Before the first kept day the home was not watched yet, and after the window nothing
+    # is known: neither is taken as a day away.
+    first = max(first, min(kept, default=first))
+
     def away(day: date) -> bool:
-        # Outside the window nothing is known: taken as at home.
         if day < first or day > on:
             return False
         found = kept.get(day)
@@ -276,7 +279,9 @@ def _level(
     middle = _median(usual_values)
     spread = max(MAD_TO_SD * _median([abs(v - middle) for v in usual_values]), level.floor)
     now = level.centre(recent_values)
-    if not (_past(rule, usual, spread, now) and _past(rule, usual, spread, level.centre(week_values))):
+    if not (
+        _past(rule, usual, spread, now) and _past(rule, usual, spread, level.centre(week_values))
+    ):
         return None
     direction = level.direction
     change = now - usual if direction is Direction.UP else usual - now
