@@ -235,7 +235,6 @@ def review(days: Iterable[DayValues], on: date, settings: ReviewSettings) -> lis
 
 def _days_at_home(kept: Mapping[date, DayValues], first: date, on: date) -> list[DayValues]:
     """The days counted, oldest first: at home, and not next to a day away."""
-
     # Before the first kept day the home was not watched yet, and after the window nothing
     # is known: neither is taken as a day away.
     first = max(first, min(kept, default=first))

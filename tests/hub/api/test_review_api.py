@@ -100,6 +100,38 @@ def usual_then(bathroom: int, until: date) -> list[tuple[date, int]]:
     return [(d, bathroom if d >= CHANGE_FROM else 1 + (d.toordinal() % 4 == 0)) for d in days]
 
 
+async def first_listed(database_url: str, day: date) -> date:
+    """The day Maria is first listed, reviewing each night of her change up to ``day``.
+
+    On the nights after it her entry is updated, not opened again.
+    """
+    await keep(database_url, [NORD], usual_then(3, day))
+    nothing = {"opened": 0, "updated": 0, "going_on": 0}
+    assert await night(database_url, CHANGE_FROM - timedelta(days=1)) == nothing
+    count = (day - CHANGE_FROM).days + 1
+    nights = [await night(database_url, CHANGE_FROM + timedelta(days=n)) for n in range(count)]
+    first = next(n for n, done in enumerate(nights) if done["opened"])
+    assert nights[:first] == [nothing] * first
+    assert nights[first + 1 :] == [{"opened": 0, "updated": 1, "going_on": 0}] * (count - 1 - first)
+    return CHANGE_FROM + timedelta(days=first)
+
+
+async def listed_again(database_url: str, dario: Console, day: date) -> dict[str, Any]:
+    """Maria's entry when she is listed again, at four bathroom visits a night after ``day``.
+
+    Each night before, the seen change goes on and the list stays empty.
+    """
+    while True:
+        day += timedelta(days=1)
+        await keep(database_url, [NORD], [(day, 4)])
+        done = await night(database_url, day)
+        listed = (await dario.get("/api/v1/review"))[1]["items"]
+        if done["opened"]:
+            (back,) = listed
+            return dict(back)
+        assert (done, listed) == ({"opened": 0, "updated": 0, "going_on": 1}, [])
+
+
 async def put(console: Console, path: str, body: dict[str, Any]) -> tuple[int, Any]:
     """PUT with the console's CSRF token."""
     headers = {"X-CSRF-Token": console.csrf}
@@ -110,19 +142,15 @@ async def put(console: Console, path: str, body: dict[str, Any]) -> tuple[int, A
 async def test_a_change_is_listed_seen_and_comes_back_only_when_it_grows(
     consoles: dict[str, Console], database_url: str
 ) -> None:
-    """Three bathroom visits a night for a fortnight lists Maria; found again it is updated,
-    not listed twice; marked seen it leaves the list and stays off while the change stays the
-    same; it comes back as a new entry once the change has grown by half as much again."""
+    """A change is listed once, marked seen, and listed again only when it has grown.
+
+    Three bathroom visits a night for a fortnight lists Maria; found again it is updated, not
+    listed twice; marked seen it leaves the list and stays off while the change stays the
+    same; it comes back as a new entry once the change has grown by half as much again.
+    """
     dario, sara, carla = consoles["dario"], consoles["sara"], consoles["carla"]
     day = CHANGE_FROM + timedelta(days=13)
-    await keep(database_url, [NORD], usual_then(3, day))
-    nothing = {"opened": 0, "updated": 0, "going_on": 0}
-    assert await night(database_url, CHANGE_FROM - timedelta(days=1)) == nothing
-    nights = [await night(database_url, CHANGE_FROM + timedelta(days=n)) for n in range(14)]
-    first = next(n for n, done in enumerate(nights) if done["opened"])
-    assert nights[:first] == [nothing] * first
-    assert nights[first + 1 :] == [{"opened": 0, "updated": 1, "going_on": 0}] * (13 - first)
-    opened_on = CHANGE_FROM + timedelta(days=first)
+    opened_on = await first_listed(database_url, day)
     status, listed = await dario.get("/api/v1/review")
     assert status == 200
     (entry,) = listed["items"]
@@ -155,10 +183,15 @@ async def test_a_change_is_listed_seen_and_comes_back_only_when_it_grows(
         seen, {"outcome": "home_visit", "note": "Visit on Thursday with the GP's nurse"}
     )
     assert status == 200
-    assert (marked["state"], marked["outcome"], marked["seen_by"]) == ("seen", "home_visit", "dario")
-    assert marked["note"] == "Visit on Thursday with the GP's nurse"
+    assert (marked["state"], marked["outcome"], marked["seen_by"], marked["note"]) == (
+        "seen",
+        "home_visit",
+        "dario",
+        "Visit on Thursday with the GP's nurse",
+    )
     status, refused = await sara.post(seen, {"outcome": "nothing_to_do"})
-    assert (status, refused["code"], refused["params"]) == (409, "review.already_seen", {"user": "dario"})
+    assert (status, refused["code"]) == (409, "review.already_seen")
+    assert refused["params"] == {"user": "dario"}
     assert (await dario.get("/api/v1/review"))[1]["items"] == []
 
     # The same change goes on: not listed again. Four a night from tomorrow: the fortnight's
@@ -167,16 +200,7 @@ async def test_a_change_is_listed_seen_and_comes_back_only_when_it_grows(
     day += timedelta(days=1)
     await keep(database_url, [NORD], [(day, 3)])
     assert await night(database_url, day) == {"opened": 0, "updated": 0, "going_on": 1}
-    back = None
-    while back is None:
-        day += timedelta(days=1)
-        await keep(database_url, [NORD], [(day, 4)])
-        done = await night(database_url, day)
-        listed = (await dario.get("/api/v1/review"))[1]["items"]
-        if done["opened"]:
-            (back,) = listed
-        else:
-            assert (done, listed) == ({"opened": 0, "updated": 0, "going_on": 1}, [])
+    back = await listed_again(database_url, dario, day)
     assert back["entry_id"] != entry["entry_id"]
     assert back["recent"] >= 3.902
     status, history = await dario.get(f"/api/v1/homes/{NORD}/review")
@@ -198,8 +222,11 @@ async def test_a_change_is_listed_seen_and_comes_back_only_when_it_grows(
 async def test_it_is_not_an_alarm_and_operators_do_not_see_it(
     consoles: dict[str, Console], database_url: str
 ) -> None:
-    """A listed person raises no alarm and tells no stream; operators get 403 on every route,
-    another district's social worker a 404 or an empty list."""
+    """The review list is not an alarm, and only the district's social side sees it.
+
+    A listed person raises no alarm and tells no stream; operators get 403 on every route,
+    another district's social worker a 404 or an empty list.
+    """
     anna, carla, dario = consoles["anna"], consoles["carla"], consoles["dario"]
     day = CHANGE_FROM + timedelta(days=13)
     await keep(database_url, [NORD], usual_then(3, day))
@@ -218,7 +245,8 @@ async def test_it_is_not_an_alarm_and_operators_do_not_see_it(
         "/api/v1/districts/ats-nord/review-settings",
     ):
         status, refused = await anna.get(path)
-        assert (status, refused["error"]) == (403, "a operator does not read or keep the review list")
+        assert status == 403
+        assert refused["error"] == "a operator does not read or keep the review list"
     assert (await anna.post(f"/api/v1/review/{entry_id}/seen", {"outcome": "home_visit"}))[0] == 403
     assert (await put(anna, "/api/v1/districts/ats-nord/review-settings", {}))[0] == 403
     assert (await carla.get("/api/v1/review")) == (200, {"items": []})
@@ -231,9 +259,12 @@ async def test_it_is_not_an_alarm_and_operators_do_not_see_it(
 async def test_thresholds_are_each_districts_own(
     consoles: dict[str, Console], database_url: str
 ) -> None:
-    """The same change lists a person in a district with the defaults and not in one that
+    """Each district's thresholds apply to its own homes.
+
+    The same change lists a person in a district with the defaults and not in one that
     watches only for a tripling; social workers read their district's settings, supervisors
-    change them."""
+    change them.
+    """
     dario, sara, carla = consoles["dario"], consoles["sara"], consoles["carla"]
     status, settings = await dario.get("/api/v1/districts/ats-nord/review-settings")
     assert status == 200
@@ -268,6 +299,8 @@ async def test_thresholds_are_each_districts_own(
     assert [e["home_id"] for e in (await dario.get("/api/v1/review"))[1]["items"]] == [NORD]
     assert (await carla.get("/api/v1/review"))[1]["items"] == []
     audited = await rows(
-        database_url, "SELECT actor, subject FROM audit_log WHERE action = 'review_settings.replace'"
+        database_url,
+        "SELECT actor, subject FROM audit_log WHERE action = %s",
+        "review_settings.replace",
     )
     assert audited == [("ugo", "district:ats-sud")]

@@ -41,7 +41,7 @@ class Day:
 
 def usual_days(seed: int = 1) -> list[Day]:
     """70 days of an ordinary person: a little different each day, out most days."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - made-up days
     return [
         Day(
             FIRST + timedelta(days=n),
@@ -90,10 +90,8 @@ def test_half_the_fortnight_changed_and_still_changed_is_needed() -> None:
     days = usual_days()
     assert found(changed(days, ON - timedelta(days=5), active_hours=5.0)) == {}
     assert Indicator.ACTIVE_HOURS in found(changed(days, ON - timedelta(days=7), active_hours=5.0))
-    past = [
-        replace(d, active_hours=5.0) if RECENT_FROM <= d.day < RECENT_FROM + timedelta(days=8) else d
-        for d in days
-    ]
+    ended = RECENT_FROM + timedelta(days=8)
+    past = [replace(d, active_hours=5.0) if RECENT_FROM <= d.day < ended else d for d in days]
     assert found(past) == {}
 
 
@@ -212,6 +210,9 @@ def finding(recent: float, usual: float = 1.0) -> Finding:
 def test_a_seen_change_comes_back_only_when_it_grows_or_is_new(
     latest: Latest | None, recent: float, on: date, step: Step
 ) -> None:
-    """Seen at 3 a night from 1 (a change of 2): back at 4 (half as much again), or after 4
-    weeks without it; an open entry is updated; a day reviewed again adds nothing."""
+    """A seen change comes back when it grows by the margin, or after 4 weeks without it.
+
+    Seen at 3 a night from 1 (a change of 2): back at 4 (half as much again). An open entry
+    is updated; a day reviewed again adds nothing.
+    """
     assert next_step(latest, finding(recent), on, margin=0.5) is step
