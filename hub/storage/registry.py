@@ -9,15 +9,13 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms.settings import WellbeingSettings
+from hub.zones import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date, datetime, time
 
     from psycopg import AsyncConnection
-
-DEFAULT_TIME_ZONE = "Europe/Rome"
-"""The time zone of a home whose rules were never set."""
 
 
 class HomeRow(NamedTuple):
