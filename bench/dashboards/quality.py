@@ -141,7 +141,7 @@ def live(task: HomeTask) -> list[DailyIndicators]:
     sim = SimHome(home_id, person(task.index, task.seed), task.seed, tz=ZONE, shaping=life)
     start, _ = window(first, ZONE)
     _, end = window(last, ZONE)
-    readings = _readings(sim.readings(start, end, temperatures=False))
+    readings = as_readings(sim.readings(start, end, temperatures=False))
     moments = [r.ts for r in readings]
     days = []
     for n in range((last - first).days + 1):
@@ -152,8 +152,8 @@ def live(task: HomeTask) -> list[DailyIndicators]:
     return days
 
 
-def _readings(drafts: Sequence[Draft]) -> list[Reading]:
-    """The drafts as the nightly run reads stored events: activity only, a room, on or off."""
+def as_readings(drafts: Sequence[Draft]) -> list[Reading]:
+    """Simulated readings as the nightly run reads stored events: activity, room, on or off."""
     rooms: dict[str | None, Room] = {}
     found = []
     for draft in drafts:
