@@ -219,11 +219,12 @@ def ordinary_life(key: str, first: date, last: date) -> Life:
 SIZES = {
     DriftKind.LESS_ACTIVE: (0.35, 0.6),
     DriftKind.NIGHT_BATHROOM: (2.5, 3.5),
-    DriftKind.STAYS_IN: (0.9, 1.0),
+    DriftKind.STAYS_IN: (1.0, 1.0),
     DriftKind.LATER_RISE: (120.0, 180.0),
     DriftKind.RESTLESS_NIGHTS: (60.0, 120.0),
 }
-"""The sizes drifts are drawn from: each clearly past the review's default threshold."""
+"""The sizes drifts are drawn from: each clearly past the review's default threshold (who
+stops going out stops)."""
 
 
 def random_drift(rng: random.Random, kind: DriftKind, start: date, ramp_days: int) -> Drift:

@@ -6,7 +6,8 @@ Pure: a home's daily indicators in, the changes worth a social worker's look out
 
 - the **recent** value is the last :data:`RECENT_DAYS` days' median (or, for counts, their
   trimmed mean), the **usual** value the same of the :data:`BASELINE_DAYS` days before, and
-  the **spread** the usual days' median absolute deviation (scaled to a standard deviation);
+  the **spread** the usual days' median absolute deviation scaled to a standard deviation
+  (for counts, their trimmed standard deviation);
 - a change counts when the recent value is past the district's threshold (a quarter fewer
   active hours, bathroom visits doubled...) **and** past the usual value by at least
   :data:`SPREADS` spreads, and the last :data:`LAST_WEEK` days on their own are past it too:
@@ -160,6 +161,7 @@ class _Level:
     indicator: Indicator
     direction: Direction
     centre: Callable[[Sequence[float]], float]
+    spread: Callable[[Sequence[float]], float]
     floor: float
     """The least spread assumed: a person whose days are all alike is not flagged for a
     change smaller than this."""
@@ -168,10 +170,30 @@ class _Level:
 
 def trimmed_mean(values: Sequence[float]) -> float:
     """The mean without the highest and lowest :data:`TRIM` of ``values`` (one bad night)."""
+    kept = _trimmed(values)
+    return math.fsum(kept) / len(kept)
+
+
+def _trimmed(values: Sequence[float]) -> list[float]:
     ordered = sorted(values)
     cut = int(len(ordered) * TRIM)
-    kept = ordered[cut : len(ordered) - cut] if cut else ordered
-    return math.fsum(kept) / len(kept)
+    return ordered[cut : len(ordered) - cut] if cut else ordered
+
+
+def trimmed_sd(values: Sequence[float]) -> float:
+    """The standard deviation without the highest and lowest :data:`TRIM` of ``values``.
+
+    For counts: their median absolute deviation jumps between 0 and 1 as a small count's
+    median does.
+    """
+    kept = _trimmed(values)
+    return statistics.pstdev(kept) if len(kept) > 1 else 0.0
+
+
+def mad_sd(values: Sequence[float]) -> float:
+    """The median absolute deviation of ``values``, scaled to a standard deviation."""
+    middle = _median(values)
+    return MAD_TO_SD * _median([abs(v - middle) for v in values])
 
 
 def _median(values: Sequence[float]) -> float:
@@ -193,11 +215,15 @@ def clock(minutes: float) -> str:
 
 
 LEVELS = (
-    _Level(Indicator.ACTIVE_HOURS, Direction.DOWN, _median, 0.5, _one_decimal),
-    _Level(Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, 0.5, _one_decimal),
-    _Level(Indicator.RISE_MIN, Direction.UP, _median, 15.0, clock),
-    _Level(Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, 10.0, _whole),
-    _Level(Indicator.KITCHEN_VISITS, Direction.DOWN, trimmed_mean, 0.5, _one_decimal),
+    _Level(Indicator.ACTIVE_HOURS, Direction.DOWN, _median, mad_sd, 0.5, _one_decimal),
+    _Level(
+        Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, trimmed_sd, 0.5, _one_decimal
+    ),
+    _Level(Indicator.RISE_MIN, Direction.UP, _median, mad_sd, 15.0, clock),
+    _Level(
+        Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, trimmed_sd, 10.0, _whole
+    ),
+    _Level(Indicator.KITCHEN_VISITS, Direction.DOWN, trimmed_mean, trimmed_sd, 0.5, _one_decimal),
 )
 
 
@@ -275,8 +301,7 @@ def _level(
     ):
         return None  # a sensor added lately, or one that stopped reporting
     usual = level.centre(usual_values)
-    middle = _median(usual_values)
-    spread = max(MAD_TO_SD * _median([abs(v - middle) for v in usual_values]), level.floor)
+    spread = max(level.spread(usual_values), level.floor)
     now = level.centre(recent_values)
     if not (
         _past(rule, usual, spread, now) and _past(rule, usual, spread, level.centre(week_values))
