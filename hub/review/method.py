@@ -187,7 +187,8 @@ def trimmed_sd(values: Sequence[float]) -> float:
     median does.
     """
     kept = _trimmed(values)
-    return statistics.pstdev(kept) if len(kept) > 1 else 0.0
+    mean = math.fsum(kept) / len(kept)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in kept) / len(kept))
 
 
 def mad_sd(values: Sequence[float]) -> float:
@@ -279,8 +280,8 @@ def _days_at_home(kept: Mapping[date, DayValues], first: date, on: date) -> list
     ]
 
 
-def _values(days: Iterable[DayValues], indicator: Indicator) -> list[float]:
-    found = (getattr(d, indicator.value) for d in days)
+def _values(days: Iterable[DayValues], name: str) -> list[float]:
+    found = (getattr(d, name) for d in days)
     return [float(v) for v in found if v is not None]
 
 
@@ -291,9 +292,10 @@ def _level(
     recent: Sequence[DayValues],
     week_from: date,
 ) -> Finding | None:
-    usual_values = _values(baseline, level.indicator)
-    recent_values = _values(recent, level.indicator)
-    week_values = _values((d for d in recent if d.day >= week_from), level.indicator)
+    name = level.indicator.value
+    usual_values = _values(baseline, name)
+    recent_values = _values(recent, name)
+    week_values = _values((d for d in recent if d.day >= week_from), name)
     if (
         len(usual_values) < MIN_BASELINE_DAYS
         or len(recent_values) < MIN_RECENT_DAYS
