@@ -117,3 +117,15 @@ class EventsQuery(_Params):
     end: Instant | None = Field(default=None, alias="to")
     limit: Limit = 200
     order: Literal["oldest", "newest"] = "oldest"
+
+
+class DuePlansQuery(_Params):
+    """Which care plans ``GET /api/v1/care-plans/due`` lists."""
+
+    within_days: int = Field(
+        default=0,
+        ge=0,
+        le=366,
+        description="Plans whose review falls on or before the home's today plus this many"
+        " days (0: due today or overdue).",
+    )
