@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
+from queries import until_rows
 
 from hub.auth.users import Role, add_user
 from hub.storage import care_plans, homes, migrate, registry
@@ -36,22 +38,27 @@ async def db(database_url: str) -> AsyncIterator[Conn]:
         yield conn
 
 
+async def write(conn: Conn, home_id: str, next_review: date) -> care_plans.CarePlanRow:
+    """A plan for ``home_id`` reviewed on ``next_review``, by dario at NOW, not committed."""
+    return await care_plans.save(
+        conn,
+        home_id,
+        based_on=None,
+        resident_id=None,
+        goals=["Stay at home"],
+        services=[],
+        responsible="dario",
+        next_review=next_review,
+        notes="",
+        saved_by="dario",
+        saved_at=NOW,
+    )
+
+
 async def save(conn: Conn, home_id: str, next_review: date) -> care_plans.CarePlanRow:
-    """A plan for ``home_id`` reviewed on ``next_review``, saved by dario at NOW."""
+    """:func:`write`, committed."""
     async with conn.transaction():
-        return await care_plans.save(
-            conn,
-            home_id,
-            based_on=None,
-            resident_id=None,
-            goals=["Stay at home"],
-            services=[],
-            responsible="dario",
-            next_review=next_review,
-            notes="",
-            saved_by="dario",
-            saved_at=NOW,
-        )
+        return await write(conn, home_id, next_review)
 
 
 async def test_a_review_is_due_on_the_homes_own_date(db: Conn) -> None:
@@ -102,3 +109,30 @@ async def test_a_save_from_an_old_version_changes_nothing(db: Conn) -> None:
             )
         assert refused.value.current == 1
         assert [v.goals for v in await care_plans.history(db, "casa-roma")] == [["Stay at home"]]
+
+
+async def test_two_saves_at_once_never_share_a_version(db: Conn, database_url: str) -> None:
+    """Both read version 0 as in force; the one that waited on the other's row is refused.
+
+    The first save's transaction stays open until the second is seen waiting on its row
+    lock, so the race is run every time, not by chance.
+    """
+    async with (
+        await psycopg.AsyncConnection.connect(database_url) as first,
+        await psycopg.AsyncConnection.connect(database_url) as second,
+    ):
+        await write(first, "casa-roma", date(2026, 6, 1))  # its transaction left open
+        racing = asyncio.create_task(write(second, "casa-roma", date(2026, 7, 1)))
+        await until_rows(
+            database_url,
+            "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+            bool,
+            second.info.backend_pid,
+        )
+        await first.commit()
+        with pytest.raises(care_plans.CarePlanChangedError) as refused:
+            await racing
+        assert refused.value.current == 1
+        await second.rollback()
+    versions = await care_plans.history(db, "casa-roma")
+    assert [(v.version, v.next_review) for v in versions] == [(1, date(2026, 6, 1))]
