@@ -27,7 +27,7 @@ from hub.api.params import DuePlansQuery, HomePath
 from hub.api.routing import Allowed, Call, RouteTable
 from hub.api.rows import out
 from hub.auth import users
-from hub.auth.users import Role
+from hub.auth.users import Role, User
 from hub.storage import audit, care_plans, registry
 
 log = structlog.get_logger(__name__)
@@ -70,6 +70,17 @@ async def get_care_plan(call: Call, path: HomePath) -> CarePlanOut:
     )
 
 
+def _cannot_follow(worker: User | None, district: str) -> str | None:
+    """Why ``worker`` cannot answer for a plan in ``district`` (None: they can)."""
+    if worker is None:
+        return "no active user of this name"
+    if worker.role not in SOCIAL_ROLES:
+        return f"has the role {worker.role.value}: a social worker, supervisor or admin answers"
+    if not worker.serves(district):
+        return "does not serve this home's district"
+    return None
+
+
 async def _check_plan(conn: Conn, home_id: str, district: str, body: CarePlanIn) -> None:
     """Refuse what the body's schema cannot say is wrong: a 422 naming each field.
 
@@ -83,16 +94,8 @@ async def _check_plan(conn: Conn, home_id: str, district: str, body: CarePlanIn)
             problems.append(
                 FieldProblem(field="resident_id", message="not a resident of this home")
             )
-    worker = await users.active_user(conn, body.responsible)
-    if worker is None:
-        problem = "no active user of this name"
-    elif worker.role not in SOCIAL_ROLES:
-        problem = f"a {worker.role.value} cannot answer for a care plan"
-    elif not worker.serves(district):
-        problem = "does not serve this home's district"
-    else:
-        problem = ""
-    if problem:
+    problem = _cannot_follow(await users.active_user(conn, body.responsible), district)
+    if problem is not None:
         problems.append(FieldProblem(field="responsible", message=problem))
     if problems:
         raise ApiError(422, "the request body is not valid", problems)

@@ -219,7 +219,10 @@ async def test_what_the_schema_cannot_check_is_a_422_naming_the_field(
     cases: list[tuple[dict[str, Any], dict[str, str]]] = [
         (plan(responsible="nobody"), {"responsible": "no active user of this name"}),
         (plan(responsible="gone"), {"responsible": "no active user of this name"}),
-        (plan(responsible="anna"), {"responsible": "a operator cannot answer for a care plan"}),
+        (
+            plan(responsible="anna"),
+            {"responsible": "has the role operator: a social worker, supervisor or admin answers"},
+        ),
         (plan(responsible="carla"), {"responsible": "does not serve this home's district"}),
         (
             plan(resident_id=str(elsewhere), responsible="carla"),
