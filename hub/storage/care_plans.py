@@ -13,7 +13,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.errors import HubError
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     import uuid
