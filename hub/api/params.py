@@ -128,3 +128,15 @@ class ActivityQuery(_Params):
     until: date | None = Field(
         default=None, description="The last day shown (the home's yesterday when not given)."
     )
+
+
+class DuePlansQuery(_Params):
+    """Which care plans ``GET /api/v1/care-plans/due`` lists."""
+
+    within_days: int = Field(
+        default=0,
+        ge=0,
+        le=366,
+        description="Plans whose review falls on or before the home's today plus this many"
+        " days (0: due today or overdue).",
+    )
