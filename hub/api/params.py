@@ -12,7 +12,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
-from hub.fields import RAW_TEXT_PATTERN
+from hub.fields import RAW_TEXT_PATTERN, TEXT_PATTERN
+from hub.reports.figures import Table
+from hub.reports.monthly import MONTH_PATTERN
 from protocol.base import DeviceId, HomeId, Instant
 
 PAGE_MAX = 200
@@ -117,3 +119,16 @@ class EventsQuery(_Params):
     end: Instant | None = Field(default=None, alias="to")
     limit: Limit = 200
     order: Literal["oldest", "newest"] = "oldest"
+
+
+class DistrictMonthPath(_Params):
+    """A district and a calendar month in the path."""
+
+    district: str = Field(min_length=1, max_length=64, pattern=TEXT_PATTERN)
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM, 1970 to 2199.")
+
+
+class DistrictTablePath(DistrictMonthPath):
+    """A district, a month and one table of its figures in the path."""
+
+    table: Table

@@ -15,6 +15,7 @@ from hub.api import (
     auth_routes,
     call_routes,
     registry_routes,
+    report_routes,
     stats_routes,
     vocabulary_routes,
 )
@@ -62,6 +63,7 @@ TABLES = (
     registry_routes.ROUTES,
     call_routes.ROUTES,
     stats_routes.ROUTES,
+    report_routes.ROUTES,
     vocabulary_routes.ROUTES,
     META,
 )
