@@ -10,6 +10,7 @@ replacing their underscores, so a new kind appears without a change here.
 from __future__ import annotations
 
 import io
+import math
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -188,10 +189,10 @@ def _answer_times(figures: DistrictMonth) -> list[Flowable]:
         [
             "Priority",
             "Judged 60 s",
-            "Within",
+            "Within 60 s",
             "Share",
             "Judged 180 s",
-            "Within",
+            "Within 180 s",
             "Share",
             "Median",
             "90th pct",
@@ -220,7 +221,8 @@ def _answer_times(figures: DistrictMonth) -> list[Flowable]:
         " against a target once its time has passed.",
         BODY,
     )
-    flowables: list[Flowable] = [_table(rows), note]
+    shares = [0.09, 0.12, 0.11, 0.1, 0.13, 0.12, 0.1, 0.11, 0.12]
+    flowables: list[Flowable] = [_table(rows, shares), note]
     if any(r.judged_60s or r.judged_180s for r in figures.answer_times):
         flowables.append(_answer_chart(figures.answer_times))
     return _section("Answer times against the TSA targets", *flowables)
@@ -245,7 +247,8 @@ def _calls(figures: DistrictMonth) -> list[Flowable]:
 def _check_ins_and_faults(figures: DistrictMonth) -> list[Flowable]:
     c = figures.check_ins
     missed = Paragraph(
-        f"Missed check-ins: <b>{c.missed_check_ins}</b>, from {c.homes} homes.", BODY
+        f"Missed check-ins: <b>{c.missed_check_ins}</b> (homes that missed one: {c.homes}).",
+        BODY,
     )
     rows: list[list[Cell]] = [["Device fault", "Alarms", "Homes"]]
     rows += [[_words(r.kind), r.alarms, r.homes] for r in figures.device_faults]
@@ -300,14 +303,15 @@ def _kinds_chart(alarms: Sequence[AlarmRow]) -> Drawing:
         totals[row.kind] += row.alarms
     ordered = sorted(totals, key=lambda kind: (totals[kind], kind))  # the chart draws upwards
     height = BAR_PITCH * len(ordered)
-    drawing = Drawing(WIDTH, height + 40)
+    drawing = Drawing(WIDTH, height + 50)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 120, 20, int(WIDTH) - 150, height
+    chart.x, chart.y, chart.width, chart.height = 120, 30, int(WIDTH) - 150, height
     chart.data = [[totals[kind] for kind in ordered]]
     chart.categoryAxis.categoryNames = [_words(kind) for kind in ordered]
     chart.categoryAxis.labels.fontName = "Helvetica"
     chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueStep = max(1, math.ceil(max(totals.values()) / 5))  # whole alarms
     chart.valueAxis.labels.fontSize = 8
     chart.bars[0].fillColor = SERIES[0]
     chart.bars[0].strokeColor = None
@@ -315,7 +319,7 @@ def _kinds_chart(alarms: Sequence[AlarmRow]) -> Drawing:
     chart.barLabels.fontSize = 7
     chart.barLabels.nudge = 8
     drawing.add(chart)
-    drawing.add(String(0, height + 28, "Alarms by kind", fontName="Helvetica-Bold", fontSize=9))
+    drawing.add(String(0, height + 38, "Alarms by kind", fontName="Helvetica-Bold", fontSize=9))
     drawing.add(String(chart.x + chart.width / 2, 2, "alarms", fontSize=8, textAnchor="middle"))
     return drawing
 
@@ -340,6 +344,9 @@ def _answer_chart(rows: Sequence[AnswerTimesRow]) -> Drawing:
     for index, colour in enumerate(SERIES):
         chart.bars[index].fillColor = colour
         chart.bars[index].strokeColor = None
+    chart.barLabelFormat = "%.0f%%"
+    chart.barLabels.fontSize = 7
+    chart.barLabels.nudge = 6
     drawing.add(chart)
     first = rows[0]
     for target, dash in ((first.target_60s, (4, 2)), (first.target_180s, (1, 2))):
