@@ -9,7 +9,7 @@ range asked for is not a clock's reading).
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
 from hub.fields import RAW_TEXT_PATTERN, TEXT_PATTERN
@@ -131,4 +131,7 @@ class DistrictMonthPath(_Params):
 class DistrictTablePath(DistrictMonthPath):
     """A district, a month and one table of its figures in the path."""
 
-    table: Table
+    # Inline, not a reference to $defs: the document's parameters are written out in place.
+    table: Annotated[
+        Table, WithJsonSchema({"type": "string", "enum": [table.value for table in Table]})
+    ]
