@@ -179,21 +179,29 @@ async def people(conn: AsyncConnection[Any], span: MonthSpan) -> PeopleCounts:
     return PeopleCounts(*(int(n) for n in row))
 
 
+_IN_MONTH = sql.SQL(
+    # The district's homes as an array: the planner then reads each home's rows of the month
+    # from the (home_id, time) index, where a join to homes made it scan the whole year.
+    "home_id = ANY(ARRAY(SELECT home_id FROM homes WHERE district = %(district)s))"
+    " AND {at} >= %(start)s AND {at} < %(end)s"
+)
+"""The rows of the district's homes whose ``at`` column falls in the month."""
+
 _MONTH_ALARMS = sql.SQL(
     "month_alarms AS (SELECT a.kind, a.state, a.raised_at,"
-    "  COALESCE(escalation.from_priority, a.priority) AS priority,"
-    "  escalation.from_priority IS NOT NULL AS escalated,"
+    "  COALESCE(timeline.from_priority, a.priority) AS priority,"
+    "  timeline.from_priority IS NOT NULL AS escalated,"
     # The timeline's first claim; alarms.claimed_at is the last one (a released alarm claimed
     # again). LEAST ignores a NULL, so an alarm without a timeline still has its claim.
-    "  LEAST(claim.first_at, a.claimed_at) AS answered_at"
-    "  FROM alarms a JOIN homes h USING (home_id)"
-    "  LEFT JOIN LATERAL (SELECT (l.detail ->> 'from_priority')::smallint AS from_priority"
-    "   FROM alarm_log l WHERE l.alarm_id = a.alarm_id AND l.action = 'escalated'"
-    "   ORDER BY l.at, l.id LIMIT 1) escalation ON true"
-    "  LEFT JOIN LATERAL (SELECT min(l.at) AS first_at FROM alarm_log l"
-    "   WHERE l.alarm_id = a.alarm_id AND l.action = 'claimed') claim ON true"
-    "  WHERE h.district = %(district)s AND a.raised_at >= %(start)s AND a.raised_at < %(end)s)"
-)
+    "  LEAST(timeline.first_claim, a.claimed_at) AS answered_at"
+    "  FROM alarms a LEFT JOIN LATERAL (SELECT"
+    "   min(l.at) FILTER (WHERE l.action = 'claimed') AS first_claim,"
+    "   (array_agg((l.detail ->> 'from_priority')::smallint ORDER BY l.at, l.id)"
+    "    FILTER (WHERE l.action = 'escalated'))[1] AS from_priority"
+    "   FROM alarm_log l WHERE l.alarm_id = a.alarm_id"
+    "   AND l.action IN ('claimed', 'escalated')) timeline ON true"
+    "  WHERE {in_month})"
+).format(in_month=_IN_MONTH.format(at=sql.Identifier("raised_at")))
 """The month's alarms with the priority they were raised at and the time of the first claim."""
 
 
@@ -246,14 +254,12 @@ async def answer_times(conn: AsyncConnection[Any], span: MonthSpan) -> list[Answ
 
 async def outcomes(conn: AsyncConnection[Any], span: MonthSpan) -> list[OutcomeCount]:
     """The month's alarms by how they ended (``open`` for those not closed yet)."""
-    cursor = await conn.execute(
-        "SELECT CASE WHEN a.state IN ('raised', 'claimed', 'in_progress') THEN %(open)s"
-        "  ELSE COALESCE(a.outcome, a.state) END AS outcome, count(*)"
-        " FROM alarms a JOIN homes h USING (home_id)"
-        " WHERE h.district = %(district)s AND a.raised_at >= %(start)s AND a.raised_at < %(end)s"
-        " GROUP BY 1 ORDER BY 1",
-        {**span.params(), "open": OPEN},
-    )
+    query = sql.SQL(
+        "SELECT CASE WHEN state IN ('raised', 'claimed', 'in_progress') THEN %(open)s"
+        "  ELSE COALESCE(outcome, state) END AS outcome, count(*)"
+        " FROM alarms WHERE {in_month} GROUP BY 1 ORDER BY 1"
+    ).format(in_month=_IN_MONTH.format(at=sql.Identifier("raised_at")))
+    cursor = await conn.execute(query, {**span.params(), "open": OPEN})
     return [OutcomeCount(outcome, int(n)) for outcome, n in await cursor.fetchall()]
 
 
@@ -261,28 +267,25 @@ async def kinds(
     conn: AsyncConnection[Any], span: MonthSpan, wanted: Sequence[str]
 ) -> list[KindCount]:
     """The month's alarms of the ``wanted`` kinds, each with the homes they came from."""
-    cursor = await conn.execute(
-        "SELECT a.kind, count(*), count(DISTINCT a.home_id)"
-        " FROM alarms a JOIN homes h USING (home_id)"
-        " WHERE h.district = %(district)s AND a.raised_at >= %(start)s AND a.raised_at < %(end)s"
-        " AND a.kind = ANY(%(kinds)s) GROUP BY a.kind ORDER BY a.kind",
-        {**span.params(), "kinds": list(wanted)},
-    )
+    query = sql.SQL(
+        "SELECT kind, count(*), count(DISTINCT home_id) FROM alarms"
+        " WHERE {in_month} AND kind = ANY(%(kinds)s) GROUP BY kind ORDER BY kind"
+    ).format(in_month=_IN_MONTH.format(at=sql.Identifier("raised_at")))
+    cursor = await conn.execute(query, {**span.params(), "kinds": list(wanted)})
     return [KindCount(kind, int(n), int(homes)) for kind, n, homes in await cursor.fetchall()]
 
 
 async def calls(conn: AsyncConnection[Any], span: MonthSpan) -> CallCounts:
     """Well-being calls planned in the month, by how they ended."""
-    cursor = await conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE t.state = 'done'),"
-        "  count(*) FILTER (WHERE t.state = 'unanswered'),"
-        "  count(*) FILTER (WHERE t.state = 'skipped'),"
-        "  count(*) FILTER (WHERE t.state IN ('open', 'claimed')),"
-        "  COALESCE(sum(t.attempts), 0)"
-        " FROM call_tasks t JOIN homes h USING (home_id)"
-        " WHERE h.district = %(district)s AND t.planned_at >= %(start)s AND t.planned_at < %(end)s",
-        span.params(),
-    )
+    query = sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE state = 'done'),"
+        "  count(*) FILTER (WHERE state = 'unanswered'),"
+        "  count(*) FILTER (WHERE state = 'skipped'),"
+        "  count(*) FILTER (WHERE state IN ('open', 'claimed')),"
+        "  COALESCE(sum(attempts), 0)"
+        " FROM call_tasks WHERE {in_month}"
+    ).format(in_month=_IN_MONTH.format(at=sql.Identifier("planned_at")))
+    cursor = await conn.execute(query, span.params())
     row = await cursor.fetchone()
     assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
     return CallCounts(*(int(n) for n in row))
