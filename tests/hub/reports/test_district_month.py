@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,9 +18,6 @@ from hub.reports.monthly import Month, MonthError, district_month
 from hub.reports.pdf import report_pdf
 from hub.reports.tables import columns, csv_text, write_all
 from hub.storage import homes, migrate
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 READ_AT = datetime(2025, 4, 10, 12, 0, tzinfo=UTC)
 
@@ -162,3 +159,10 @@ def test_december_ends_at_the_next_new_year() -> None:
     """The year turns with the month."""
     month = Month.parse("2024-12")
     assert (month.label, month.next_first_day.isoformat()) == ("December 2024", "2025-01-01")
+
+
+def test_the_documented_columns_are_the_files_columns() -> None:
+    """docs/social-work.md lists every file with its header line, as written."""
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "social-work.md").read_text()
+    for table in Table:
+        assert f"{table.value}.csv: {','.join(columns(table))}\n" in docs, table
