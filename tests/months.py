@@ -327,16 +327,20 @@ async def _reviews(conn: AsyncConnection[Any]) -> None:
         ("casa-sud", "active_hours", "03-10", None),
     ]:
         await conn.execute(
-            "INSERT INTO review_entries (entry_id, home_id, indicator, opened_on, state,"
-            " outcome, seen_by, seen_at, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '')",
+            "INSERT INTO review_entries (entry_id, home_id, indicator, direction, opened_on,"
+            " last_found_on, state, outcome, seen_by, seen_at, recent, usual, spread, change,"
+            " days, reason_key) VALUES (%s, %s, %s, 'down', %s, %s, %s, %s, %s, %s,"
+            " 3.0, 5.0, 0.5, -0.4, 14, %s)",
             (
                 uuid.uuid4(),
                 home,
                 indicator,
                 rome(opened).date(),
+                rome(opened).date(),
                 "open" if outcome is None else "seen",
                 outcome,
                 None if outcome is None else "sara",
                 None if outcome is None else rome(opened) + timedelta(days=1),
+                f"review.{indicator}.down",
             ),
         )
