@@ -17,6 +17,7 @@ from hub.api import (
     call_routes,
     care_plan_routes,
     registry_routes,
+    report_routes,
     review_routes,
     stats_routes,
     vocabulary_routes,
@@ -68,6 +69,7 @@ TABLES = (
     care_plan_routes.ROUTES,
     stats_routes.ROUTES,
     review_routes.ROUTES,
+    report_routes.ROUTES,
     vocabulary_routes.ROUTES,
     META,
 )
