@@ -6,10 +6,11 @@ const where = (p) => {
 };
 
 export const en = {
-  "app.title": "Telecare — alarm receiving centre",
-  "app.skip": "Skip to the queue",
+  "app.title": "Telecare",
+  "app.skip.operations": "Skip to the queue",
+  "app.skip.social": "Skip to the content",
 
-  "login.title": "Operator sign-in",
+  "login.title": "Sign in",
   "login.username": "User name",
   "login.password": "Password",
   "login.submit": "Sign in",
@@ -41,6 +42,27 @@ export const en = {
   "nav.queue": "Queue",
   "nav.history": "History",
   "nav.supervisor": "Supervisor",
+  "nav.people": "People",
+  "nav.area": "Work area",
+  "area.operations": "Operations room",
+  "area.social": "Social work",
+
+  "people.title": "The district's people",
+  "people.intro": "The people followed in your districts. Open a person to see their page.",
+  "people.filter": "Search by name or home",
+  "people.person": "Person",
+  "people.home": "Home",
+  "people.district": "District",
+  "people.open_col": "Open",
+  "people.open": "Open the page of {names} (home {home})",
+  "people.nobody": "No resident registered",
+  "people.empty": "No homes in your districts.",
+  "people.none_match": "Nobody matches the search.",
+
+  "person.title": "Person",
+  "person.back": "Back to the people",
+  "person.district": "District {district}",
+  "person.about": "Who they are and whom to call",
 
   "queue.title": "Queue",
   "queue.alarms": "Alarms",
@@ -336,6 +358,7 @@ export const en = {
 
   "error.claimed_by": "Already claimed by {user}.",
   "error.conflict": "Not possible: {reason}",
+  "error.no_views": "This console has no view yet for the role “{role}”.",
   "error.forbidden": "Your role does not allow this.",
   "error.not_found": "Not found (perhaps not in your district).",
   "error.invalid": "Check the fields: {fields}",

@@ -6,10 +6,11 @@ const where = (p) => {
 };
 
 export const it = {
-  "app.title": "Teleassistenza — centrale operativa",
-  "app.skip": "Vai alla coda",
+  "app.title": "Teleassistenza",
+  "app.skip.operations": "Vai alla coda",
+  "app.skip.social": "Vai al contenuto",
 
-  "login.title": "Accesso operatore",
+  "login.title": "Accesso",
   "login.username": "Nome utente",
   "login.password": "Password",
   "login.submit": "Entra",
@@ -41,6 +42,27 @@ export const it = {
   "nav.queue": "Coda",
   "nav.history": "Storico",
   "nav.supervisor": "Supervisione",
+  "nav.people": "Persone",
+  "nav.area": "Area di lavoro",
+  "area.operations": "Centrale operativa",
+  "area.social": "Servizio sociale",
+
+  "people.title": "Le persone del distretto",
+  "people.intro": "Le persone seguite nei tuoi distretti. Apri una persona per vedere la sua pagina.",
+  "people.filter": "Cerca per nome o casa",
+  "people.person": "Persona",
+  "people.home": "Casa",
+  "people.district": "Distretto",
+  "people.open_col": "Apri",
+  "people.open": "Apri la pagina di {names} (casa {home})",
+  "people.nobody": "Nessun assistito registrato",
+  "people.empty": "Nessuna casa nei tuoi distretti.",
+  "people.none_match": "Nessuna persona corrisponde alla ricerca.",
+
+  "person.title": "Persona",
+  "person.back": "Torna alle persone",
+  "person.district": "Distretto {district}",
+  "person.about": "Chi è e chi chiamare",
 
   "queue.title": "Coda",
   "queue.alarms": "Allarmi",
@@ -336,6 +358,7 @@ export const it = {
 
   "error.claimed_by": "Già preso in carico da {user}.",
   "error.conflict": "Non si può: {reason}",
+  "error.no_views": "Questa console non ha ancora una vista per il ruolo «{role}».",
   "error.forbidden": "Il tuo ruolo non lo permette.",
   "error.not_found": "Non trovato (forse non è del tuo distretto).",
   "error.invalid": "Controlla i campi: {fields}",

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browsing import alarm_row, origin, sign_in
+from browsing import alarm_row, assert_every_control_named, origin, sign_in
 from playwright.async_api import expect
 
 from hub.api.vocabulary_routes import VOCABULARY, Vocabulary
@@ -16,12 +16,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from browsing import Centre, Opened
-    from playwright.async_api import Page
 
 pytestmark = [pytest.mark.mqtt5, pytest.mark.browser]
 
-CONTROLS = "button:visible, input:visible, select:visible, textarea:visible, a:visible"
-"""Everything an operator can press, type into or follow."""
 SEEN = "2026-01-02T03:04:05+00:00"
 REASON_SAMPLES = {
     "alarm.panic_button": {"device_id": "pendant-1", "location": "soggiorno"},
@@ -62,18 +59,6 @@ LABELS = {
     "trigger_kinds": "kind",
 }
 """Where the dictionaries keep the words for each list of the hub's vocabulary."""
-
-
-async def assert_every_control_named(page: Page) -> int:
-    """Every visible control has a non-empty accessible name; returns how many were checked."""
-    controls = page.locator(CONTROLS)
-    count = await controls.count()
-    for index in range(count):
-        await expect(controls.nth(index)).to_have_accessible_name(re.compile(r"\S"))
-    options = page.locator("[role=option]:visible")
-    for index in range(await options.count()):
-        await expect(options.nth(index)).to_have_accessible_name(re.compile(r"\S"))
-    return count
 
 
 async def test_every_button_and_field_has_an_accessible_name(
