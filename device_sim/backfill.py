@@ -3,8 +3,8 @@
 It does not go through MQTT or the hub: the rows are built from the same routines as the live
 simulation and stored with the hub's own storage code (COPY, exactly once by event id, the
 hourly rollup kept in the same transaction), in day partitions it makes first. The homes are
-registered in the given district. Running it twice adds a second history: the event ids are
-new each time.
+registered in the given district, with the room of each device. Running it twice adds a second
+history: the event ids are new each time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import psycopg
 import structlog
 
-from hub.storage import events, homes, migrate, partitions
+from device_sim.home import DEVICE_ROOMS
+from hub.storage import events, homes, migrate, partitions, registry
 from protocol import MAX_BATCH_EVENTS, EventBatch
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ async def backfill(  # noqa: PLR0913 - each is a distinct choice of the run
         await migrate.migrate(conn)
         await partitions.create_ahead(conn, end.date(), days_ahead=1, days_behind=days + 1)
         await homes.register(conn, [h.home_id for h in sim_homes], district)
+        for home in sim_homes:
+            await registry.set_device_rooms(conn, home.home_id, DEVICE_ROOMS)
         await events.prepare(conn)
         rows: list[events.EventRow] = []
         for done, home in enumerate(sim_homes, start=1):

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
 
-from device_sim.people import Person, Place, Stay, day_plan
+from device_sim.people import ROOMS, Person, Place, Stay, day_plan
 from gateway.outbox import Draft
-from protocol import EventKind
+from protocol import EventKind, Room
 
 PENDANT = "pendant"
 DOOR = "door-front"
@@ -39,6 +39,25 @@ def pir(room: Place) -> str:
 
 
 _PIRS = {room: f"pir-{room.value}" for room in Place}
+
+ROOM_OF = {
+    Place.BED: Room.BEDROOM,
+    Place.BEDROOM: Room.BEDROOM,
+    Place.BATHROOM: Room.BATHROOM,
+    Place.KITCHEN: Room.KITCHEN,
+    Place.LIVING: Room.LIVING,
+    Place.HALL: Room.ENTRANCE,
+}
+"""The registry's room of each place the person can be in the home."""
+
+DEVICE_ROOMS = {
+    **{pir(place): ROOM_OF[place].value for place in ROOMS},
+    DOOR: Room.ENTRANCE.value,
+    BED: Room.BEDROOM.value,
+    SMOKE: Room.ENTRANCE.value,
+    THERMOMETER: Room.LIVING.value,
+}
+"""Where each of a simulated home's fixed devices is (the pendant goes with the person)."""
 
 
 class IncidentKind(StrEnum):
@@ -192,7 +211,7 @@ class SimHome:
                     EventKind.TEMPERATURE,
                     {"celsius": round(celsius, 1)},
                     moment,
-                    Place.LIVING.value,
+                    Room.LIVING.value,
                 )
             )
             moment += TEMPERATURE_EVERY
@@ -209,8 +228,8 @@ def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
         ]
     if stay.place is Place.BED:
         return [
-            Draft(BED, EventKind.BED, {"occupied": True}, stay.start, Place.BEDROOM.value),
-            Draft(BED, EventKind.BED, {"occupied": False}, stay.end, Place.BEDROOM.value),
+            Draft(BED, EventKind.BED, {"occupied": True}, stay.start, Room.BEDROOM.value),
+            Draft(BED, EventKind.BED, {"occupied": False}, stay.end, Room.BEDROOM.value),
         ]
     drafts = []
     moment = stay.start
@@ -221,11 +240,11 @@ def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
 
 
 def _motion(room: Place, ts: datetime) -> Draft:
-    return Draft(_PIRS[room], EventKind.MOTION, {"detected": True}, ts, room)
+    return Draft(_PIRS[room], EventKind.MOTION, {"detected": True}, ts, ROOM_OF[room].value)
 
 
 def _door(ts: datetime, *, opened: bool) -> Draft:
-    return Draft(DOOR, EventKind.DOOR, {"open": opened}, ts, Place.HALL.value)
+    return Draft(DOOR, EventKind.DOOR, {"open": opened}, ts, Room.ENTRANCE.value)
 
 
 def _incident_readings(incident: Incident) -> list[Draft]:  # noqa: PLR0911 - one case per kind
@@ -241,14 +260,14 @@ def _incident_readings(incident: Incident) -> list[Draft]:  # noqa: PLR0911 - on
         ]
     if kind is IncidentKind.NIGHT_WANDERING:
         return [
-            Draft(BED, EventKind.BED, {"occupied": False}, at, Place.BEDROOM.value),
+            Draft(BED, EventKind.BED, {"occupied": False}, at, Room.BEDROOM.value),
             _motion(Place.HALL, at + timedelta(minutes=1)),
             _door(at + timedelta(minutes=2), opened=True),
             _door(at + timedelta(minutes=2) + DOOR_CLOSES_AFTER, opened=False),
             _motion(Place.HALL, incident.end),
         ]
     if kind is IncidentKind.SMOKE:
-        return [Draft(SMOKE, EventKind.SMOKE, {"active": True}, at, Place.HALL.value)]
+        return [Draft(SMOKE, EventKind.SMOKE, {"active": True}, at, Room.ENTRANCE.value)]
     if kind is IncidentKind.LOW_BATTERY:
         return [Draft(pir(Place.KITCHEN), EventKind.BATTERY_LOW, {"low": True, "percent": 8}, at)]
     if kind is IncidentKind.MAINS_LOSS:

@@ -65,6 +65,7 @@ from protocol.limits import (
     MAX_PAYLOAD_BYTES,
 )
 from protocol.presence import DeviceHealth, Heartbeat, PowerSource, Presence, Status, StatusReason
+from protocol.rooms import Room
 from protocol.topics import (
     ROOT,
     Channel,
@@ -133,6 +134,7 @@ __all__ = [
     "RaisedAlarm",
     "Received",
     "RejectReason",
+    "Room",
     "SelfTestCommand",
     "Status",
     "StatusReason",

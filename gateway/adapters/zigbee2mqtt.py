@@ -6,7 +6,7 @@ local broker. A device map file says which friendly names are ours and what each
     [devices."Kitchen PIR"]          # the friendly name in Zigbee2MQTT
     device_id = "pir-kitchen"
     kind = "motion"                  # what it is to us (see ``ROLES``)
-    room = "kitchen"
+    room = "kitchen"                 # bedroom, bathroom, kitchen, living, entrance, other
 
 State messages repeat every field on every change, so states (occupancy, contact, leak,
 smoke, tamper, battery low) become events only when they change; button ``action`` values
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.errors import GatewayError
 from gateway.outbox import Draft
-from protocol import DeviceHealth, EventKind, is_safe_id
+from protocol import DeviceHealth, EventKind, Room, is_safe_id
 from runtime.mqtt import make_client
 
 if TYPE_CHECKING:
@@ -90,7 +90,9 @@ class MappedDevice(BaseModel):
 
     device_id: str = Field(min_length=1, max_length=64)
     kind: EventKind
-    room: str | None = Field(default=None, max_length=64)
+    room: Room | None = Field(
+        default=None, description="Where it is; sent as each event's location."
+    )
 
     def model_post_init(self, _context: object) -> None:
         """Check what pydantic's field types cannot."""
@@ -311,7 +313,8 @@ class Zigbee2MqttMapper:
     def _draft(
         device: MappedDevice, kind: EventKind, value: dict[str, object], now: datetime
     ) -> Draft:
-        return Draft(device.device_id, kind, value, now, device.room)
+        room = None if device.room is None else device.room.value
+        return Draft(device.device_id, kind, value, now, room)
 
 
 def _json_object(payload: bytes) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
 from hub.fields import Day, LocalTime, OptionalText, RawText, Text, Weekday, WholeNumber
 from hub.zones import ZONE_NAMES, known_zone
+from protocol import Room
 
 
 class _In(BaseModel):
@@ -223,12 +224,19 @@ class ContactsIn(_In):
 
 
 class DeviceOut(BaseModel):
-    """A device as the home unit's heartbeats report it."""
+    """A device as the home unit's heartbeats report it, and the room it is in."""
 
     device_id: str
     battery_percent: int | None
     signal_dbm: int | None
     last_seen: datetime | None
+    room: Room | None = Field(description="Where the device is; null until someone sets it.")
+
+
+class DeviceIn(_In):
+    """Body of ``PUT …/devices/{device_id}``: where the device is."""
+
+    room: Room | None = Field(description="The device's room; null for unknown.")
 
 
 class PresenceOut(BaseModel):

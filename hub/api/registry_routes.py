@@ -19,6 +19,7 @@ from hub.api.models import (
     ContactIn,
     ContactsIn,
     Deleted,
+    DeviceIn,
     DeviceOut,
     EventOut,
     EventPage,
@@ -185,6 +186,29 @@ async def delete_resident(call: Call, path: ResidentPath) -> Deleted:
 async def delete_device(call: Call, path: DevicePath) -> Deleted:
     """The device is no longer supervised (its unit's heartbeat brings it back if listed)."""
     return await _delete(call, path.home_id, "device", path.device_id, registry.delete_device)
+
+
+@ROUTES.put(
+    "/api/v1/homes/{home_id}/devices/{device_id}",
+    "Say which room a device is in",
+    errors=[404],
+    allowed=EDITORS,
+)
+async def put_device(call: Call, path: DevicePath, body: DeviceIn) -> DeviceOut:
+    """The device's room, so that the home's activity reads as daily living."""
+    user = call.user
+    room = None if body.room is None else body.room.value
+    async with call.pool.connection() as conn, conn.transaction():
+        await _visible_home(conn, user, path.home_id)
+        device = await registry.set_device_room(conn, path.home_id, path.device_id, room)
+        await audit.record(
+            conn,
+            user.username,
+            "device.room",
+            f"home:{path.home_id}",
+            {"device": path.device_id, "room": room},
+        )
+    return out(DeviceOut, device)
 
 
 @ROUTES.put(

@@ -62,6 +62,7 @@ class DeviceRow(NamedTuple):
     battery_percent: int | None
     signal_dbm: int | None
     last_seen: datetime | None
+    room: str | None
 
 
 class PresenceRow(NamedTuple):
@@ -230,13 +231,37 @@ async def replace_contacts(
 
 
 async def devices(conn: AsyncConnection[Any], home_id: str) -> list[DeviceRow]:
-    """A home's devices as its heartbeats report them."""
+    """A home's devices as its heartbeats report them, with the room each is in."""
     cursor = await conn.execute(
-        "SELECT device_id, battery_percent, signal_dbm, last_seen FROM devices"
+        "SELECT device_id, battery_percent, signal_dbm, last_seen, room FROM devices"
         " WHERE home_id = %s ORDER BY device_id",
         (home_id,),
     )
     return [DeviceRow(*row) for row in await cursor.fetchall()]
+
+
+async def set_device_room(
+    conn: AsyncConnection[Any], home_id: str, device_id: str, room: str | None
+) -> DeviceRow:
+    """Say which room a device is in (None: unknown); a device not heard of yet is listed."""
+    cursor = await conn.execute(
+        "INSERT INTO devices (home_id, device_id, room) VALUES (%s, %s, %s)"
+        " ON CONFLICT (home_id, device_id) DO UPDATE SET room = EXCLUDED.room"
+        " RETURNING device_id, battery_percent, signal_dbm, last_seen, room",
+        (home_id, device_id, room),
+    )
+    row = await cursor.fetchone()
+    return DeviceRow(*row)  # type: ignore[misc]
+
+
+async def set_device_rooms(conn: AsyncConnection[Any], home_id: str, rooms: dict[str, str]) -> None:
+    """Say at once which room each of a home's devices is in (device id -> room)."""
+    async with conn.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO devices (home_id, device_id, room) VALUES (%s, %s, %s)"
+            " ON CONFLICT (home_id, device_id) DO UPDATE SET room = EXCLUDED.room",
+            [(home_id, device_id, room) for device_id, room in rooms.items()],
+        )
 
 
 async def presence(conn: AsyncConnection[Any], home_id: str) -> PresenceRow | None:

@@ -36,7 +36,7 @@ room = "kitchen"
 [devices."Front door"]
 device_id = "door-front"
 kind = "door"
-room = "hall"
+room = "entrance"
 
 [devices."bedroom/bed pad"]
 device_id = "bed-1"
@@ -59,7 +59,7 @@ room = "bathroom"
 [devices."Hall smoke"]
 device_id = "smoke-1"
 kind = "smoke"
-room = "hall"
+room = "entrance"
 
 [devices."Living thermometer"]
 device_id = "thermo-1"
@@ -97,7 +97,7 @@ def test_motion_reports_changes_only(mapper: Zigbee2MqttMapper) -> None:
 def test_contact_bed_leak_and_smoke_states(mapper: Zigbee2MqttMapper) -> None:
     """Contact false is an open door; bed occupancy, water leak and smoke map to theirs."""
     assert send(mapper, "Front door", {"contact": False}) == [
-        ("door-front", EventKind.DOOR, {"open": True}, "hall")
+        ("door-front", EventKind.DOOR, {"open": True}, "entrance")
     ]
     assert send(mapper, "bedroom/bed pad", {"occupancy": True}) == [
         ("bed-1", EventKind.BED, {"occupied": True}, "bedroom")
@@ -106,7 +106,7 @@ def test_contact_bed_leak_and_smoke_states(mapper: Zigbee2MqttMapper) -> None:
         ("leak-1", EventKind.FLOOD, {"active": True}, "bathroom")
     ]
     assert send(mapper, "Hall smoke", {"smoke": True}) == [
-        ("smoke-1", EventKind.SMOKE, {"active": True}, "hall")
+        ("smoke-1", EventKind.SMOKE, {"active": True}, "entrance")
     ]
 
 
@@ -147,8 +147,8 @@ def test_sos_state_buttons_and_a_bare_battery_low_flag(mapper: Zigbee2MqttMapper
     ]
     assert send(mapper, "Pendant", {"sos": False}) == []
     assert send(mapper, "Front door", {"contact": True, "battery_low": True}) == [
-        ("door-front", EventKind.DOOR, {"open": False}, "hall"),
-        ("door-front", EventKind.BATTERY_LOW, {"low": True, "percent": None}, "hall"),
+        ("door-front", EventKind.DOOR, {"open": False}, "entrance"),
+        ("door-front", EventKind.BATTERY_LOW, {"low": True, "percent": None}, "entrance"),
     ]
 
 
@@ -158,7 +158,7 @@ def test_a_detector_saying_all_is_well_after_a_restart_is_no_event(
     """A smoke detector's first "no smoke" is not reported as a restore; smoke then is."""
     assert send(mapper, "Hall smoke", {"smoke": False, "battery": 90}) == []
     assert send(mapper, "Hall smoke", {"smoke": True}) == [
-        ("smoke-1", EventKind.SMOKE, {"active": True}, "hall")
+        ("smoke-1", EventKind.SMOKE, {"active": True}, "entrance")
     ]
 
 
@@ -171,7 +171,7 @@ def test_retained_states_are_remembered_but_never_events(mapper: Zigbee2MqttMapp
     assert mapper.map("zigbee2mqtt/Front door", door, NOW, retained=True) == []
     assert send(mapper, "Front door", {"contact": False}) == []
     assert send(mapper, "Front door", {"contact": True}) == [
-        ("door-front", EventKind.DOOR, {"open": False}, "hall")
+        ("door-front", EventKind.DOOR, {"open": False}, "entrance")
     ]
 
 
