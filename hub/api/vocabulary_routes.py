@@ -17,7 +17,7 @@ from hub.alarms.wellbeing_calls import CallOutcome, CallState
 from hub.api.models import Outcome, ResponderResult
 from hub.api.routing import Call, RouteTable
 from hub.auth.users import Role
-from protocol import EventKind, TriggerEvent
+from protocol import EventKind, Room, TriggerEvent
 
 ROUTES = RouteTable()
 
@@ -46,6 +46,9 @@ class Vocabulary(BaseModel):
     trigger_kinds: list[EventKind] = Field(
         description="Kinds of alarm sensor events, which fire and restore (``value.active``)."
     )
+    rooms: list[Room] = Field(
+        description="The rooms a device can be in (``PUT …/devices/{device_id}``)."
+    )
 
 
 VOCABULARY = Vocabulary(
@@ -58,13 +61,14 @@ VOCABULARY = Vocabulary(
     call_outcomes=list(CallOutcome),
     roles=list(Role),
     trigger_kinds=list(get_args(TriggerEvent.model_fields["kind"].annotation)),
+    rooms=list(Room),
 )
 """Built once: the enumerations do not change while the hub runs."""
 
 
 @ROUTES.get("/api/v1/vocabulary", "The values of the hub's enumerations, for consoles")
 async def vocabulary(_call: Call) -> Vocabulary:
-    """Alarm states, priorities, outcomes, call states, roles and trigger kinds.
+    """Alarm states, priorities, outcomes, call states, roles, trigger kinds and rooms.
 
     Nothing here is secret, but the API's rule stays one rule: besides signing in, only its
     OpenAPI description answers a caller who is not signed in.

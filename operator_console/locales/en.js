@@ -255,6 +255,13 @@ export const en = {
   "kind.flood": "Flood",
   "kind.tamper": "Tamper",
 
+  "room.bedroom": "Bedroom",
+  "room.bathroom": "Bathroom",
+  "room.kitchen": "Kitchen",
+  "room.living": "Living room",
+  "room.entrance": "Entrance",
+  "room.other": "Other",
+
   "task.title": "Well-being call",
   "task.for": "For {name}",
   "task.anyone": "Whoever answers",

@@ -255,6 +255,13 @@ export const it = {
   "kind.flood": "Allagamento",
   "kind.tamper": "Manomissione",
 
+  "room.bedroom": "Camera da letto",
+  "room.bathroom": "Bagno",
+  "room.kitchen": "Cucina",
+  "room.living": "Soggiorno",
+  "room.entrance": "Ingresso",
+  "room.other": "Altro",
+
   "task.title": "Telefonata di controllo",
   "task.for": "Per {name}",
   "task.anyone": "Chiunque risponda",

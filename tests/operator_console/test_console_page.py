@@ -57,6 +57,7 @@ LABELS = {
     "call_outcomes": "task",
     "roles": "role",
     "trigger_kinds": "kind",
+    "rooms": "room",
 }
 """Where the dictionaries keep the words for each list of the hub's vocabulary."""
 

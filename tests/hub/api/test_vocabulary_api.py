@@ -17,7 +17,7 @@ from hub.alarms.rules import PRIORITY_LEVELS
 from hub.alarms.wellbeing_calls import CallOutcome, CallState
 from hub.api.models import CallOut, CallOutcomeRequest, Outcome, ResponderResult
 from hub.auth.users import Role, add_user, create_token
-from protocol import EventKind, TriggerEvent
+from protocol import EventKind, Room, TriggerEvent
 
 if TYPE_CHECKING:
     from enum import StrEnum
@@ -64,6 +64,7 @@ async def test_every_signed_in_user_reads_the_hubs_own_enumerations(
         "trigger_kinds": [
             kind.value for kind in get_args(TriggerEvent.model_fields["kind"].annotation)
         ],
+        "rooms": values(Room),
     }
     assert set(vocabulary["trigger_kinds"]) <= set(values(EventKind))
 
