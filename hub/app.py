@@ -21,6 +21,7 @@ from hub.ingest.registry import HomeRegister
 from hub.ingest.router import IngestLanes, Router
 from hub.ingest.writers import BatchPolicy, Writers
 from hub.loops.alarm_timers import check_wellbeing_forever, escalate_forever
+from hub.loops.indicators import nightly_forever
 from hub.loops.maintenance import maintain_forever, maintain_once
 from hub.metrics import HubMetrics
 from hub.storage import events, health, migrate
@@ -109,6 +110,7 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(maintain_forever(app[SETTINGS])),
         asyncio.create_task(escalate_forever(app[POOL])),
         asyncio.create_task(check_wellbeing_forever(app[POOL])),
+        asyncio.create_task(nightly_forever(app[POOL])),
     ]
     yield
     for task in tasks:

@@ -28,6 +28,7 @@ ALLOWED_ACROSS = {("device_sim", "hub.storage")}
 
 PURE = {
     "hub.alarms": {"psycopg", "psycopg_pool", "aiohttp", "aiomqtt", "mqtt5", "hub.storage"},
+    "hub.indicators": {"psycopg", "psycopg_pool", "aiohttp", "aiomqtt", "mqtt5", "hub.storage"},
     "protocol": {"psycopg", "psycopg_pool", "aiohttp", "aiomqtt", "mqtt5"},
 }
 """Packages of pure logic, tested without I/O, and what they must never import."""

@@ -142,3 +142,34 @@ async def test_user_add_and_token_make_working_credentials(database_url: str) ->
         assert await users.check_password(conn, "anna", "wrong") is None
         assert await users.token_user(conn, token.stdout.strip(), datetime.now(UTC)) == user
         assert await users.check_password(conn, "bruno", "short") is None
+
+
+async def test_simulated_history_gives_each_home_its_days_in_numbers(database_url: str) -> None:
+    """`sim backfill` writes days of events; `indicators backfill` works each day out of them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELECARE_")}
+    env |= {"TELECARE_DATABASE_URL": database_url, "TELECARE_SIM_HOME_PREFIX": "cli"}
+    for args in (
+        ["sim", "backfill", "--homes", "2", "--days", "4"],
+        ["indicators", "backfill", "--days", "3"],
+    ):
+        done = subprocess.run(  # noqa: ASYNC221 - a short command
+            [TELECARE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    assert "home-days" in done.stdout
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cursor = await conn.execute(
+            "SELECT home_id, count(*), min(events), min(active_hours), min(rise_min)"
+            " FROM daily_indicators WHERE home_id LIKE 'cli-%' GROUP BY 1 ORDER BY 1"
+        )
+        found = await cursor.fetchall()
+        cursor = await conn.execute(
+            "SELECT DISTINCT jsonb_object_keys(room_hours) FROM daily_indicators"
+            " WHERE home_id LIKE 'cli-%' ORDER BY 1"
+        )
+        rooms = [row[0] for row in await cursor.fetchall()]
+    assert [(home, days) for home, days, *_ in found] == [("cli-00001", 3), ("cli-00002", 3)]
+    assert all(
+        events > 50 and active > 8 and rise is not None for *_, events, active, rise in found
+    )
+    assert rooms == ["bathroom", "bedroom", "entrance", "kitchen", "living"]
