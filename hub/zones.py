@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_TIME_ZONE = "Europe/Rome"
+"""A home's time zone until its rules say otherwise."""
 
 ZONE_NAMES = tuple(sorted(available_timezones()))
 """Every IANA time zone this machine knows; the API's document lists them as the choices."""
@@ -18,3 +25,12 @@ def known_zone(name: str) -> str:
     if name not in _KNOWN:
         raise ValueError(f"unknown time zone {name!r}")
     return name
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The time zone named ``name`` (:data:`DEFAULT_TIME_ZONE` for one this machine lacks)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown_time_zone", time_zone=name)
+        return ZoneInfo(DEFAULT_TIME_ZONE)

@@ -14,7 +14,7 @@ from bench.wellbeing_checks.people import DOOR, NIGHT_VISIT_SHARE, Row, at, minu
 from hub.alarms import supervision
 from hub.alarms.settings import InactivityRule, NightDoorRule, NightWindow, OutOfBedRule
 from hub.storage import events
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -11,7 +11,7 @@ from datetime import time as clock
 from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo
 
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -6,12 +6,14 @@ Query times are RFC 3339 with an offset, as in every message (any year: a bound 
 range asked for is not a clock's reading).
 """
 
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
+from hub.api.activity_models import ActivityRange
 from hub.fields import RAW_TEXT_PATTERN
 from protocol.base import DeviceId, HomeId, Instant
 
@@ -117,3 +119,12 @@ class EventsQuery(_Params):
     end: Instant | None = Field(default=None, alias="to")
     limit: Limit = 200
     order: Literal["oldest", "newest"] = "oldest"
+
+
+class ActivityQuery(_Params):
+    """How much of a person's history the page shows, ending on which day."""
+
+    range: ActivityRange = ActivityRange.TWELVE_WEEKS
+    until: date | None = Field(
+        default=None, description="The last day shown (the home's yesterday when not given)."
+    )

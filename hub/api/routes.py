@@ -11,6 +11,7 @@ from aiohttp import web
 
 from hub.alarms.lifecycle import IllegalTransitionError
 from hub.api import (
+    activity_routes,
     alarm_routes,
     auth_routes,
     call_routes,
@@ -58,6 +59,7 @@ async def open_stream(call: Call) -> web.StreamResponse:
 
 TABLES = (
     auth_routes.ROUTES,
+    activity_routes.ROUTES,
     alarm_routes.ROUTES,
     registry_routes.ROUTES,
     call_routes.ROUTES,

@@ -10,17 +10,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 import structlog
 
 from hub.indicators.daily import DailyIndicators, Reading, compute, window
 from hub.storage import indicators, locks
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import zone_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from zoneinfo import ZoneInfo
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -43,15 +43,6 @@ class HomeDay(NamedTuple):
     readings: list[Reading]
     alarms: dict[str, int]
     calls: dict[str, int]
-
-
-def zone_of(name: str) -> ZoneInfo:
-    """The time zone named ``name`` (the centre's default for a name this machine lacks)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown_time_zone", time_zone=name)
-        return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 async def work_out(

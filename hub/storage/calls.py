@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from psycopg import sql
@@ -27,7 +26,7 @@ from hub.alarms.wellbeing_calls import (
 )
 from hub.errors import HubError
 from hub.storage.alarm_changes import raise_by_rule
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE, zone_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -131,7 +130,7 @@ async def plan_due(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]
         schedule_id, home_id, resident_id, weekdays, at, retry, attempts, created, zone, last = row
         schedule = Schedule(frozenset(weekdays), at, retry, attempts)
         start = max(created, now - LOOK_BACK, last or created)
-        for moment in wellbeing_calls.occurrences(schedule, _zone(zone), start, now):
+        for moment in wellbeing_calls.occurrences(schedule, zone_of(zone), start, now):
             made = await conn.execute(
                 "INSERT INTO call_tasks (task_id, home_id, resident_id, schedule_id,"
                 " planned_at, next_try_at, state, max_attempts, retry_minutes)"
@@ -143,13 +142,6 @@ async def plan_due(conn: AsyncConnection[Any], now: datetime) -> list[uuid.UUID]
             if task is not None:
                 planned.append(task[0])
     return planned
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 _SELECT_CALLS = sql.SQL(

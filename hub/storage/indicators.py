@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from psycopg import sql
 
 from hub.indicators.daily import ACTIVITY_KINDS, DailyIndicators, Reading
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE
 from protocol import Room
 
 if TYPE_CHECKING:
@@ -195,3 +195,49 @@ async def days_of(
     """A home's kept days from ``first`` to ``last``, in order (days not worked out are absent)."""
     cursor = await conn.execute(_READ, (home_id, first, last))
     return [IndicatorRow(*row) for row in await cursor.fetchall()]
+
+
+class AlarmMarkRow(NamedTuple):
+    """An alarm of a home, as the person's page marks it."""
+
+    alarm_id: Any
+    kind: str
+    priority: int
+    state: str
+    raised_at: datetime
+    closed_at: datetime | None
+    outcome: str | None
+
+
+class CallMarkRow(NamedTuple):
+    """A well-being call of a home, as the person's page marks it."""
+
+    task_id: Any
+    planned_at: datetime
+    state: str
+    outcome: str | None
+    closed_at: datetime | None
+
+
+async def alarms_between(
+    conn: AsyncConnection[Any], home_id: str, start: datetime, end: datetime
+) -> list[AlarmMarkRow]:
+    """A home's alarms raised from ``start`` to ``end``, oldest first."""
+    cursor = await conn.execute(
+        "SELECT alarm_id, kind, priority, state, raised_at, closed_at, outcome FROM alarms"
+        " WHERE home_id = %s AND raised_at >= %s AND raised_at < %s ORDER BY raised_at",
+        (home_id, start, end),
+    )
+    return [AlarmMarkRow(*row) for row in await cursor.fetchall()]
+
+
+async def calls_between(
+    conn: AsyncConnection[Any], home_id: str, start: datetime, end: datetime
+) -> list[CallMarkRow]:
+    """A home's well-being calls planned from ``start`` to ``end``, oldest first."""
+    cursor = await conn.execute(
+        "SELECT task_id, planned_at, state, outcome, closed_at FROM call_tasks"
+        " WHERE home_id = %s AND planned_at >= %s AND planned_at < %s ORDER BY planned_at",
+        (home_id, start, end),
+    )
+    return [CallMarkRow(*row) for row in await cursor.fetchall()]

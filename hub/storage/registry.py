@@ -9,6 +9,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from hub.alarms.settings import WellbeingSettings
+from hub.zones import DEFAULT_TIME_ZONE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-DEFAULT_TIME_ZONE = "Europe/Rome"
 """The time zone of a home whose rules were never set."""
 
 

@@ -13,7 +13,6 @@ import asyncio
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
 from psycopg import sql
@@ -23,7 +22,7 @@ from hub.alarms.lifecycle import OPEN_STATES
 from hub.alarms.settings import WellbeingSettings
 from hub.storage import events
 from hub.storage.alarm_changes import raise_by_rule
-from hub.storage.registry import DEFAULT_TIME_ZONE
+from hub.zones import DEFAULT_TIME_ZONE, zone_of
 
 if TYPE_CHECKING:
     import uuid
@@ -87,14 +86,6 @@ def _params(now: datetime) -> dict[str, Any]:
     return {"now": now, "defaults": _DEFAULTS, "zone": DEFAULT_TIME_ZONE, "open": _OPEN}
 
 
-def _zone(name: str, home_id: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown_time_zone", home_id=home_id, time_zone=name)
-        return ZoneInfo(DEFAULT_TIME_ZONE)
-
-
 async def refresh_baselines(conn: AsyncConnection[Any], now: datetime) -> int:
     """Work out again the baselines older than their home's local day; return how many.
 
@@ -118,7 +109,7 @@ async def refresh_baselines(conn: AsyncConnection[Any], now: datetime) -> int:
             (home_id, now - HISTORY_WEEKS * wellbeing.WEEK, events.ACTIVITY_KINDS),
         )
         active = {row[0] for row in await hours.fetchall()}
-        zone = _zone(zone_name, home_id)
+        zone = zone_of(zone_name)
         # About 5 ms of Python per home: off the event loop, so the hub's sockets and its
         # escalation timer keep their turn while 300 homes are worked out.
         usual = await asyncio.to_thread(
@@ -176,7 +167,7 @@ async def raise_inactive_homes(conn: AsyncConnection[Any], now: datetime) -> lis
     raised = []
     for home_id, last_activity, zone_name, w, quiet, in_bed in await cursor.fetchall():
         settings = WellbeingSettings.model_validate(w)
-        zone = _zone(zone_name, home_id)
+        zone = zone_of(zone_name)
         if in_bed and night.in_window(now, settings.night, zone):
             continue
         usual = None
@@ -230,7 +221,7 @@ async def raise_late_risers(conn: AsyncConnection[Any], now: datetime) -> list[u
     raised = []
     for home_id, last_activity, zone_name, w, up_by, _ in await cursor.fetchall():
         settings = WellbeingSettings.model_validate(w)
-        zone = _zone(zone_name, home_id)
+        zone = zone_of(zone_name)
         verdict = late_rise.check_late_rise(now, last_activity, up_by, settings.late_rise, zone)
         if verdict is None:
             continue
@@ -265,7 +256,7 @@ async def raise_night_doors(conn: AsyncConnection[Any], now: datetime) -> list[u
     for home_id, device_id, opened_at, zone_name, w in await cursor.fetchall():
         settings = WellbeingSettings.model_validate(w)
         watched = settings.night_door.devices
-        zone = _zone(zone_name, home_id)
+        zone = zone_of(zone_name)
         if watched and device_id not in watched:
             continue
         if not night.door_opened_at_night(opened_at, settings.night, zone):
@@ -303,7 +294,7 @@ async def raise_out_of_bed(conn: AsyncConnection[Any], now: datetime) -> list[uu
     raised = []
     for home_id, left_at, zone_name, w in await cursor.fetchall():
         settings = WellbeingSettings.model_validate(w)
-        zone = _zone(zone_name, home_id)
+        zone = zone_of(zone_name)
         if not night.out_of_bed_too_long(
             left_at, now, settings.night, settings.out_of_bed.minutes, zone
         ):
