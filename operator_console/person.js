@@ -2,10 +2,11 @@
 // hub gives them) their activity over weeks, their review entries and their care plan. Every
 // read of it is audited by the hub.
 
-import { describeError, get } from "./api.js";
+import { Activity } from "./activity.js";
+import { describeError, get, put, vocabulary } from "./api.js";
 import { age, entry } from "./card.js";
-import { h, replace } from "./dom.js";
-import { formatDate, label, t } from "./i18n.js";
+import { announce, h, replace, select } from "./dom.js";
+import { formatDate, formatWhen, label, t } from "./i18n.js";
 
 export class Person {
   constructor(ctx) {
@@ -15,6 +16,7 @@ export class Person {
     this.homeId = null;
     this.card = null;
     this.error = null;
+    this.activity = new Activity(ctx);
   }
 
   /** Open the page of the home ``homeId`` (its residents are "the person"). */
@@ -26,6 +28,7 @@ export class Person {
     this.error = null;
     this.render();
     if (focus) this.root.querySelector("h2")?.focus();
+    this.activity.load(homeId);
     try {
       const card = await get(`/api/v1/homes/${encodeURIComponent(homeId)}`);
       if (ticket !== this.ticket) return;
@@ -42,11 +45,14 @@ export class Person {
     this.homeId = null;
     this.card = null;
     this.error = null;
+    this.activity.clear();
     replace(this.root);
   }
 
   rerender() {
-    if (this.homeId) this.render();
+    if (!this.homeId) return;
+    this.render();
+    this.activity.render();
   }
 
   names() {
@@ -67,11 +73,78 @@ export class Person {
       replace(this.root, head, h("p", { class: "error", role: "status" }, this.error));
       return;
     }
+    // The activity is loaded beside the card and keeps its place (and charts) across redraws.
     if (!this.card) {
-      replace(this.root, head, h("p", { class: "loading" }, t("panel.loading")));
+      replace(this.root, head, h("p", { class: "loading" }, t("panel.loading")), this.activity.root);
       return;
     }
-    replace(this.root, head, h("p", { class: "meta" }, t("person.district", { district: this.card.district })), this.about());
+    replace(
+      this.root,
+      head,
+      h("p", { class: "meta" }, t("person.district", { district: this.card.district })),
+      this.activity.root,
+      this.about(),
+      this.devices(),
+    );
+  }
+
+  /** The sensors and the room each is in: what makes the activity read as daily living. */
+  devices() {
+    const devices = this.card.devices;
+    const rooms = vocabulary().rooms.map((room) => [room, label("room", room)]);
+    return h(
+      "section",
+      { class: "person-devices card", "aria-labelledby": "person-devices" },
+      h("h3", { id: "person-devices" }, t("person.devices")),
+      devices.length === 0
+        ? h("p", {}, t("card.no_devices"))
+        : h(
+            "table",
+            {},
+            h(
+              "thead",
+              {},
+              h("tr", {}, ["card.device", "person.room", "card.last_seen"].map((key) => h("th", { scope: "col" }, t(key)))),
+            ),
+            h(
+              "tbody",
+              {},
+              devices.map((device) => {
+                const choice = select(
+                  {
+                    "aria-label": t("person.room_of", { device: device.device_id }),
+                    dataset: { device: device.device_id },
+                    onchange: () => this.saveRoom(device, choice),
+                  },
+                  rooms,
+                  t("person.room_unknown"),
+                );
+                choice.value = device.room ?? "";
+                return h(
+                  "tr",
+                  { dataset: { device: device.device_id } },
+                  h("th", { scope: "row" }, device.device_id),
+                  h("td", {}, choice),
+                  h("td", {}, device.last_seen ? formatWhen(device.last_seen) : "—"),
+                );
+              }),
+            ),
+          ),
+    );
+  }
+
+  /** Say which room a device is in (``PUT …/devices/{id}``); kept as it was if refused. */
+  async saveRoom(device, choice) {
+    const room = choice.value || null;
+    const path = `/api/v1/homes/${encodeURIComponent(this.homeId)}/devices/${encodeURIComponent(device.device_id)}`;
+    try {
+      const saved = await put(path, { room });
+      device.room = saved.room;
+      announce(t("person.room_saved", { device: device.device_id, room: saved.room ? label("room", saved.room) : t("person.room_unknown") }));
+    } catch (err) {
+      choice.value = device.room ?? "";
+      announce(describeError(err), { error: true });
+    }
   }
 
   /** Who they are and whom to call: read only here, the registry is edited elsewhere. */

@@ -157,6 +157,8 @@ async def test_every_alarm_reason_is_put_into_words_in_both_languages(
           onlyIt: Object.keys(it).filter((key) => !(key in en)),
           onlyEn: Object.keys(en).filter((key) => !(key in it)),
           untested: reasons.filter((key) => !(key in samples)),
+          // An alarm's kind in a word or two, where a page lists alarms without their reason.
+          unnamed: reasons.filter((key) => !(`alarmkind.${key.slice(6)}` in it)),
           unlabelled: wanted.filter((key) => !(key in it)),
           // Outcomes the hub writes itself: a resident's cancel, an operator's.
           closedBy: ["cancelled", "cancelled_by_operator"].filter((o) => !(`outcome.${o}` in it)),
@@ -167,6 +169,7 @@ async def test_every_alarm_reason_is_put_into_words_in_both_languages(
         {"samples": REASON_SAMPLES, "vocabulary": vocabulary, "labels": LABELS},
     )
     assert (found["onlyIt"], found["onlyEn"], found["untested"]) == ([], [], [])
+    assert found["unnamed"] == []
     assert found["unlabelled"] == []
     assert found["closedBy"] == []
     assert found["unknown"] == ["new_outcome", "6"]
