@@ -183,3 +183,26 @@ async def test_an_operator_has_no_persons_page(
     assert status == 200
     asked = [url for url in opened.requests if "/api/v1/homes/" in url or "uPlot.esm" in url]
     assert asked == []
+
+
+async def test_a_social_worker_says_which_room_a_sensor_is_in(
+    centre: Centre, open_console: Callable[..., Awaitable[Opened]]
+) -> None:
+    """The room is chosen from the hub's rooms, saved at once, and read back by the hub."""
+    async with await psycopg.AsyncConnection.connect(centre.database_url, autocommit=True) as conn:
+        await conn.execute(
+            "INSERT INTO devices (home_id, device_id, battery_percent) VALUES (%s, 'pir-1', 80)",
+            (centre.home,),
+        )
+    page = (await open_console()).page
+    await sign_in(page, "carla")
+    await open_maria(page)
+    room = page.get_by_label("Stanza del sensore pir-1")
+    await expect(room).to_have_value("")
+    await room.select_option(label="Cucina")
+    await expect(page.locator("#status")).to_have_text("pir-1: stanza «Cucina» salvata.")
+    status, card = await centre.supervisor.get(f"/api/v1/homes/{centre.home}")
+    assert (status, [device["room"] for device in card["devices"]]) == (200, ["kitchen"])
+    await page.reload()
+    await open_maria(page)
+    await expect(page.get_by_label("Stanza del sensore pir-1")).to_have_value("kitchen")
