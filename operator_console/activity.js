@@ -134,6 +134,8 @@ export class Activity {
 
   render() {
     this.destroyCharts();
+    this.heatmaps = [];
+    this.trends = [];
     this.drawing = (this.drawing ?? 0) + 1;
     delete this.root.dataset.drawn;
     const head = h("div", { class: "activity-head" }, h("h3", { id: "activity-title" }, t("activity.title")), this.rangePicker());
@@ -161,8 +163,9 @@ export class Activity {
           zone: data.time_zone,
         }),
       ),
-      this.heatmapSection(),
-      this.trendsSection(),
+      ...(data.days.some((day) => day.present)
+        ? [this.heatmapSection(), this.trendsSection()]
+        : [h("p", { class: "empty" }, t("activity.no_days"))]),
       this.eventsSection(),
     );
     // Charts measure their box: drawn once the page holds them.

@@ -90,6 +90,7 @@ export const en = {
   "activity.heatmap": "Activity by room, hour and day",
   "activity.heatmap_how":
     "Each column is a day, each row an hour (midnight at the top); darker means more sensor readings in that hour. Days without data are grey.",
+  "activity.no_days": "No days worked out in this period: the charts appear after the first nights.",
   "activity.no_activity": "No activity recorded in this period.",
   "activity.silent_rooms": "No readings from: {rooms}.",
   "activity.heatmap_table": "Show the readings by day and room",

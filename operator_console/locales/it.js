@@ -90,6 +90,7 @@ export const it = {
   "activity.heatmap": "Attività per stanza, ora e giorno",
   "activity.heatmap_how":
     "Ogni colonna è un giorno, ogni riga un'ora (mezzanotte in alto); più scuro vuol dire più letture dei sensori in quell'ora. In grigio i giorni senza dati.",
+  "activity.no_days": "Nessun giorno calcolato in questo periodo: i grafici appaiono dopo le prime notti.",
   "activity.no_activity": "Nessuna attività registrata in questo periodo.",
   "activity.silent_rooms": "Nessuna lettura da: {rooms}.",
   "activity.heatmap_table": "Mostra le letture per giorno e stanza",
