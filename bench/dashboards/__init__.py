@@ -1,0 +1,1 @@
+"""The social workers' side measured: the person's page, the district's month, the review."""
