@@ -33,15 +33,18 @@ import {
 } from "./i18n.js";
 import { People } from "./people.js";
 import { Person } from "./person.js";
+import { Plans } from "./plans.js";
 import { Queue } from "./queue.js";
+import { Report } from "./report.js";
+import { Review } from "./review.js";
 import { AREAS, answersAlarms, areaOf, areasOf, firstView, isBoss, landing, mayOpen, viewsOf } from "./roles.js";
 import { Alerter } from "./sounds.js";
 import { Stream } from "./stream.js";
 import { Supervisor } from "./supervisor.js";
 
 const PAGES_AT_MOST = 10;
-/** Where the skip link leads in each area. */
-const SKIP_TO = { operations: "#queue-title", social: "#people-title" };
+/** Where the skip link leads in the operations room (in the social work: the view's heading). */
+const SKIP_TO_QUEUE = "#queue-title";
 
 const $ = (id) => document.getElementById(id);
 
@@ -73,7 +76,7 @@ const ctx = {
   inCall: () => calls.call !== null,
   ensureHome,
   showView: (view) => showView(view),
-  openPerson: (homeId) => openPerson(homeId),
+  openPerson: (homeId, options) => openPerson(homeId, options),
 };
 
 const alerter = new Alerter(renderSound);
@@ -84,6 +87,9 @@ const history = new History(ctx);
 const supervisor = new Supervisor(ctx);
 const people = new People(ctx);
 const person = new Person(ctx);
+const review = new Review(ctx);
+const plans = new Plans(ctx);
+const report = new Report(ctx);
 ctx.detail = detail;
 
 const stream = new Stream({
@@ -248,6 +254,9 @@ function signedOut(message) {
   history.clear();
   people.clear();
   person.clear();
+  review.clear();
+  plans.clear();
+  report.clear();
   queue.render();
   for (const area of Object.keys(AREAS)) $(`area-${area}-main`).hidden = true;
   showLogin(message);
@@ -573,17 +582,20 @@ function showView(view) {
     if (name === current) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
-  $("skip").setAttribute("href", view === "person" ? "#person-title" : SKIP_TO[area]);
+  $("skip").setAttribute("href", area === "social" ? `#${view}-title` : SKIP_TO_QUEUE);
   $("skip").textContent = t(`app.skip.${area}`);
   if (view === "supervisor") supervisor.start();
   else supervisor.stop();
   if (view === "history") history.show();
   if (view === "people") people.show();
+  if (view === "review") review.show();
+  if (view === "plans") plans.show();
+  if (view === "report") report.show();
 }
 
-function openPerson(homeId) {
+function openPerson(homeId, options = {}) {
   showView("person");
-  person.open(homeId);
+  person.open(homeId, options);
 }
 
 function renderWho() {
@@ -638,6 +650,9 @@ function rerender() {
   supervisor.render();
   people.rerender();
   person.rerender();
+  review.rerender();
+  plans.rerender();
+  report.rerender();
   if (state.area) $("skip").textContent = t(`app.skip.${state.area}`);
 }
 

@@ -1,9 +1,15 @@
 // The social worker's first view: the people of their districts (GET /api/v1/homes), found by
-// name or home and opened on their own page.
+// name or home and opened on their own page; beside each, their open review list entries
+// (GET /api/v1/review) and their care plan's review date when it is due within a month
+// (GET /api/v1/care-plans/due).
 
 import { describeError, get } from "./api.js";
+import { today } from "./careplan.js";
 import { field, h, replace } from "./dom.js";
-import { t } from "./i18n.js";
+import { formatDate, reviewReason, t } from "./i18n.js";
+
+/** How far ahead a plan's review date is shown in the list. */
+const PLAN_AHEAD_DAYS = 30;
 
 export class People {
   constructor(ctx) {
@@ -12,6 +18,8 @@ export class People {
     this.homes = null;
     this.error = null;
     this.filter = "";
+    this.review = new Map(); // home_id -> open entries
+    this.plans = new Map(); // home_id -> next review date
     this.build();
   }
 
@@ -48,7 +56,7 @@ export class People {
           h(
             "tr",
             {},
-            ["people.person", "people.home", "people.district", "people.open_col"].map((key) =>
+            ["people.person", "people.home", "people.district", "people.review", "people.plan", "people.open_col"].map((key) =>
               h("th", { scope: "col" }, key === "people.open_col" ? h("span", { class: "sr-only" }, t("action.open")) : t(key)),
             ),
           ),
@@ -73,8 +81,15 @@ export class People {
 
   async show() {
     try {
-      const page = await get("/api/v1/homes?limit=200");
+      const [page, review, plans] = await Promise.all([
+        get("/api/v1/homes?limit=200"),
+        get("/api/v1/review"),
+        get(`/api/v1/care-plans/due?within_days=${PLAN_AHEAD_DAYS}`),
+      ]);
       this.homes = page.items;
+      this.review = new Map();
+      for (const entry of review.items) this.review.set(entry.home_id, [...(this.review.get(entry.home_id) ?? []), entry]);
+      this.plans = new Map(plans.items.map((plan) => [plan.home_id, plan.next_review]));
       this.error = null;
     } catch (err) {
       this.error = describeError(err);
@@ -96,12 +111,29 @@ export class People {
       this.rows,
       homes.map((home) => {
         const names = home.residents.length ? home.residents.join(", ") : t("people.nobody");
+        const entries = this.review.get(home.home_id) ?? [];
+        const review = this.plans.get(home.home_id);
         return h(
           "tr",
           { dataset: { home: home.home_id } },
           h("th", { scope: "row" }, names),
           h("td", {}, home.home_id),
           h("td", {}, home.district),
+          h(
+            "td",
+            { class: "review-flag" },
+            entries.length
+              ? [
+                  h("span", { class: "badge due" }, t("people.review_n", { n: entries.length })),
+                  h("span", { class: "reasons" }, entries.map((entry) => h("span", { class: "reason" }, reviewReason(entry.reason_key, entry.reason_params)))),
+                ]
+              : "—",
+          ),
+          h(
+            "td",
+            {},
+            review ? [formatDate(review), review < today() ? h("span", { class: "badge due" }, t("plans.overdue")) : null] : "—",
+          ),
           h(
             "td",
             {},

@@ -5,6 +5,8 @@
 import { Activity } from "./activity.js";
 import { describeError, get, put, vocabulary } from "./api.js";
 import { age, entry } from "./card.js";
+import { CarePlan } from "./careplan.js";
+import { HomeReview } from "./review.js";
 import { announce, h, replace, select } from "./dom.js";
 import { formatDate, formatWhen, label, t } from "./i18n.js";
 
@@ -17,27 +19,39 @@ export class Person {
     this.card = null;
     this.error = null;
     this.activity = new Activity(ctx);
+    this.review = new HomeReview(ctx);
+    this.plan = new CarePlan(ctx);
   }
 
   /** Open the page of the home ``homeId`` (its residents are "the person"). */
-  async open(homeId, { focus = true } = {}) {
+  async open(homeId, { focus = true, section = null } = {}) {
     this.ticket += 1;
     const ticket = this.ticket;
     this.homeId = homeId;
     this.card = null;
     this.error = null;
     this.render();
-    if (focus) this.root.querySelector("h2")?.focus();
+    if (focus && !section) this.root.querySelector("h2")?.focus();
     this.activity.load(homeId);
+    this.review.load(homeId);
+    const planned = this.plan.load(homeId);
     try {
       const card = await get(`/api/v1/homes/${encodeURIComponent(homeId)}`);
       if (ticket !== this.ticket) return;
       this.card = card;
+      this.plan.setResidents(card.residents);
     } catch (err) {
       if (ticket !== this.ticket) return;
       this.error = describeError(err);
     }
     this.render();
+    if (section === "plan") {
+      // Opened from the plans due: straight to the plan.
+      await planned;
+      if (ticket !== this.ticket) return;
+      this.plan.root.scrollIntoView({ block: "start" });
+      this.plan.root.querySelector("h3")?.focus();
+    }
   }
 
   clear() {
@@ -46,6 +60,8 @@ export class Person {
     this.card = null;
     this.error = null;
     this.activity.clear();
+    this.review.clear();
+    this.plan.clear();
     replace(this.root);
   }
 
@@ -53,6 +69,8 @@ export class Person {
     if (!this.homeId) return;
     this.render();
     this.activity.render();
+    this.review.render();
+    if (!this.plan.editing) this.plan.render();
   }
 
   names() {
@@ -75,14 +93,16 @@ export class Person {
     }
     // The activity is loaded beside the card and keeps its place (and charts) across redraws.
     if (!this.card) {
-      replace(this.root, head, h("p", { class: "loading" }, t("panel.loading")), this.activity.root);
+      replace(this.root, head, h("p", { class: "loading" }, t("panel.loading")), this.review.root, this.activity.root, this.plan.root);
       return;
     }
     replace(
       this.root,
       head,
       h("p", { class: "meta" }, t("person.district", { district: this.card.district })),
+      this.review.root,
       this.activity.root,
+      this.plan.root,
       this.about(),
       this.devices(),
     );

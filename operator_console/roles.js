@@ -5,7 +5,7 @@
 /** The views of each area, in the navigation's order. */
 export const AREAS = {
   operations: ["queue", "history", "supervisor"],
-  social: ["people"],
+  social: ["people", "review", "plans", "report"],
 };
 
 /** Views reached from another view, not from the navigation: a person's page. */

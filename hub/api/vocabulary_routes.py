@@ -14,9 +14,11 @@ from pydantic import BaseModel, Field
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
 from hub.alarms.rules import PRIORITY_LEVELS
 from hub.alarms.wellbeing_calls import CallOutcome, CallState
-from hub.api.models import Outcome, ResponderResult
+from hub.api.models import CareServiceIn, Outcome, ResponderResult
+from hub.api.review_models import ReviewOutcome
 from hub.api.routing import Call, RouteTable
 from hub.auth.users import Role
+from hub.reports.figures import Table
 from protocol import EventKind, Room, TriggerEvent
 
 ROUTES = RouteTable()
@@ -49,6 +51,15 @@ class Vocabulary(BaseModel):
     rooms: list[Room] = Field(
         description="The rooms a device can be in (``PUT …/devices/{device_id}``)."
     )
+    review_outcomes: list[ReviewOutcome] = Field(
+        description="What a social worker did about a review list entry (``POST …/seen``)."
+    )
+    care_service_periods: list[str] = Field(
+        description="The periods a care plan's service is counted in (``per``)."
+    )
+    report_tables: list[Table] = Field(
+        description="The tables of a district's month: a CSV file each (``…/csv/{table}.csv``)."
+    )
 
 
 VOCABULARY = Vocabulary(
@@ -62,6 +73,9 @@ VOCABULARY = Vocabulary(
     roles=list(Role),
     trigger_kinds=list(get_args(TriggerEvent.model_fields["kind"].annotation)),
     rooms=list(Room),
+    review_outcomes=list(ReviewOutcome),
+    care_service_periods=list(get_args(CareServiceIn.model_fields["per"].annotation)),
+    report_tables=list(Table),
 )
 """Built once: the enumerations do not change while the hub runs."""
 

@@ -58,6 +58,9 @@ LABELS = {
     "roles": "role",
     "trigger_kinds": "kind",
     "rooms": "room",
+    "review_outcomes": "review.outcome",
+    "care_service_periods": "plan.per",
+    "report_tables": "report.table",
 }
 """Where the dictionaries keep the words for each list of the hub's vocabulary."""
 
