@@ -126,7 +126,13 @@ class EventsQuery(_Params):
 class ActivityQuery(_Params):
     """How much of a person's history the page shows, ending on which day."""
 
-    range: ActivityRange = ActivityRange.TWELVE_WEEKS
+    # Inline, not a reference to $defs: the document's parameters are written out in place.
+    range: Annotated[
+        ActivityRange,
+        WithJsonSchema(
+            {"type": "string", "enum": [r.value for r in ActivityRange], "default": "12w"}
+        ),
+    ] = ActivityRange.TWELVE_WEEKS
     until: date | None = Field(
         default=None, description="The last day shown (the home's yesterday when not given)."
     )
