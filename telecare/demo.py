@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
@@ -35,9 +35,12 @@ from device_sim.home import SimHome
 from device_sim.people import person
 from device_sim.simulation import EventLog, GatewayEmitter, SimClock, Simulation
 from hub.app import CONSUMER, create_app
+from hub.auth.users import Role
 from hub.config import HubSettings
+from hub.loops import indicators
 from hub.storage import migrate
 from runtime.mqtt import MqttProtocol
+from telecare.demo_history import write_centre_past
 from telecare.demo_register import (
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -165,7 +168,7 @@ async def _start(
     _check(stop)
     sim_homes = demo_homes(options.homes, options.seed)
     plans = [plan_home(h.home_id, n, options.seed) for n, h in enumerate(sim_homes, start=1)]
-    await _prepare(services.database_url, sim_homes, plans, options.history_days, say)
+    await _prepare(services.database_url, sim_homes, plans, options, say)
     _check(stop)
     settings = _hub_settings(options, services)
     app = create_app(settings)
@@ -279,15 +282,18 @@ async def _prepare(
     database_url: str,
     sim_homes: Sequence[SimHome],
     plans: Sequence[DemoHome],
-    history_days: int,
+    options: DemoOptions,
     say: _Say,
 ) -> None:
     """Migrate, sign up the staff, register the homes and write their history."""
+    history_days = options.history_days
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await migrate.migrate(conn)
         await refuse_foreign_data(conn)
         await add_demo_users(conn)
-        new = await register_homes(conn, plans, datetime.now(UTC))
+        # Registered as the history begins, so its calls were planned and its people served.
+        since = datetime.now(UTC) - timedelta(days=options.history_days)
+        new = await register_homes(conn, plans, since)
     kept = len(plans) - len(new)
     say(
         f"Register: {len(new)} homes with their residents, contacts, check-ins and calls"
@@ -306,6 +312,27 @@ async def _prepare(
     say(
         f"History: {history_days} days of {len(new)} homes, {written:,} events, "
         f"in {time.monotonic() - writing:.1f} s"
+    )
+    await _centre_past([h.home_id for h in new], history_days, options.seed, database_url, say)
+
+
+async def _centre_past(
+    home_ids: list[str], history_days: int, seed: int, database_url: str, say: _Say
+) -> None:
+    """What the centre did in the history, and each day of it in numbers."""
+    working = time.monotonic()
+    now = datetime.now(UTC)
+    start = now - timedelta(days=history_days)
+    operators = [u.username for u in DEMO_USERS if u.role is Role.OPERATOR]
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        past = await write_centre_past(conn, home_ids, start, now, operators=operators, seed=seed)
+        yesterday = now.astimezone(ZoneInfo(TIME_ZONE)).date() - timedelta(days=1)
+        days = await indicators.backfill(
+            conn, start.date() + timedelta(days=1), yesterday, home_ids
+        )
+    say(
+        f"Centre's past: {past.alarms} alarms answered, {past.calls} well-being calls made; "
+        f"{days:,} days worked out into indicators, in {time.monotonic() - working:.1f} s"
     )
 
 

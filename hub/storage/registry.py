@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-"""The time zone of a home whose rules were never set."""
-
 
 class HomeRow(NamedTuple):
     """A home in a list: where it is, whether its unit is online, who lives there."""
