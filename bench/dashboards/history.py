@@ -9,14 +9,15 @@ their timelines and its well-being calls come from :mod:`bench.dashboards.servic
 
 The thermometer is left out of the simulation here (it is most of the simulator's cost and no
 indicator reads it): its rollup is counted instead, two readings in every hour, which is what
-the simulator's half-hourly thermometer gives at any phase.
+the simulator's half-hourly thermometer gives at any phase. The homes have no incidents (the
+centre's alarms are :mod:`~bench.dashboards.service`'s rows), so every other reading is an
+activity reading.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import process_time
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 from bench.dashboards.service import HomeService, alarm_rows, call_rows, home_service
 from device_sim.home import DEVICE_ROOMS, SimHome
 from device_sim.people import person
-from hub.indicators.daily import ACTIVITY_KINDS, DailyIndicators, Reading, compute, window
+from hub.indicators.daily import DailyIndicators, Reading, compute, window
 from hub.storage.indicators import COLUMNS
 from hub.zones import zone_of
 from protocol import EventKind, Room
@@ -40,10 +41,9 @@ Row = tuple[object, ...]
 HOME_PREFIX = "dash"
 TEMPERATURE_PER_HOUR = 2
 """The simulator's thermometer reads every half hour, at its home's own phase."""
-_KINDS = {kind: kind.value for kind in EventKind}
 _ROOMS = {room.value: room for room in Room}
-_ON = {"motion": "detected", "door": "open", "bed": "occupied", "chair": "occupied"}
-"""The value field that says "on" for each activity kind (a check-in is always on)."""
+_DEVICE_ROOMS = {device: Room(room) for device, room in DEVICE_ROOMS.items()}
+_HOUR = timedelta(hours=1)
 _JSON = frozenset({"room_hours", "alarms", "calls"})
 
 
@@ -107,32 +107,56 @@ class HomeRows:
 
 
 def activity(drafts: Sequence[Draft]) -> list[Reading]:
-    """The activity readings among ``drafts``, in UTC, as the storage query reads them."""
-    found = []
+    """The activity readings among ``drafts``, in UTC, as the storage query reads them.
+
+    A reading's room is its device's room in the registry (the simulator's homes register
+    :data:`~device_sim.home.DEVICE_ROOMS`), else the room its location names, else ``other``.
+    """
+    found: list[Reading] = []
+    append = found.append
+    # Kinds are compared by identity: an enum member's hash is a Python call, and a year of
+    # a home's readings passes through here.
     for draft in drafts:
-        kind = _KINDS[draft.kind]
-        if kind not in ACTIVITY_KINDS:
+        kind = draft.kind
+        if kind is EventKind.MOTION:
+            name, on = "motion", draft.value.get("detected", False)
+        elif kind is EventKind.BED:
+            name, on = "bed", draft.value.get("occupied", False)
+        elif kind is EventKind.DOOR:
+            name, on = "door", draft.value.get("open", False)
+        elif kind is EventKind.CHAIR:
+            name, on = "chair", draft.value.get("occupied", False)
+        elif kind is EventKind.CHECK_IN:
+            name, on = "check_in", True
+        else:
             continue
-        room = DEVICE_ROOMS.get(draft.device_id) or draft.location or Room.OTHER.value
-        field = _ON.get(kind)
-        on = True if field is None else bool(draft.value.get(field, False))
-        found.append(Reading(draft.ts.astimezone(UTC), kind, _ROOMS.get(room, Room.OTHER), on))
+        room = _DEVICE_ROOMS.get(draft.device_id) or _ROOMS.get(draft.location or "", Room.OTHER)
+        append(Reading(draft.ts.astimezone(UTC), name, room, bool(on)))
     return found
 
 
-def rollup(home: str, drafts: Sequence[Draft], start: datetime, end: datetime) -> list[Row]:
-    """``activity_hourly`` rows of ``drafts`` from ``start`` to ``end``, thermometer added."""
-    counts: Counter[tuple[datetime, str]] = Counter()
-    for draft in drafts:
-        if start <= draft.ts < end:
-            hour = draft.ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-            counts[hour, _KINDS[draft.kind]] += 1
+def rollup(home: str, readings: Sequence[Reading], start: datetime, end: datetime) -> list[Row]:
+    """``activity_hourly`` rows of ``readings`` (in time order) from ``start`` to ``end``.
+
+    With the thermometer's readings added: :data:`TEMPERATURE_PER_HOUR` in every hour.
+    """
+    hours: dict[datetime, dict[str, int]] = {}
     hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    temperature = EventKind.TEMPERATURE.value
     while hour < end:
-        counts[hour, temperature] += TEMPERATURE_PER_HOUR
+        hours[hour] = {EventKind.TEMPERATURE.value: TEMPERATURE_PER_HOUR}
         hour += timedelta(hours=1)
-    return [(home, hour, kind, n) for (hour, kind), n in sorted(counts.items())]
+    moments = [r.ts for r in readings]
+    first, last = bisect.bisect_left(moments, start), bisect.bisect_left(moments, end)
+    counts: dict[str, int] = {}
+    next_hour = start  # readings come in time order: a new hour is found by a comparison
+    for reading in readings[first:last]:
+        ts = reading.ts
+        if ts >= next_hour:
+            hour = ts.replace(minute=0, second=0, microsecond=0)
+            next_hour = hour + _HOUR
+            counts = hours[hour]
+        counts[reading.kind] = counts.get(reading.kind, 0) + 1
+    return [(home, hour, kind, n) for hour, kinds in hours.items() for kind, n in kinds.items()]
 
 
 def day_row(home: str, zone_name: str, indicators: DailyIndicators) -> Row:
@@ -162,7 +186,7 @@ def home_rows(index: int, plan: Plan) -> HomeRows:
         if d.kind is not EventKind.TEMPERATURE
     ]
     readings = activity(drafts)
-    hourly = rollup(home.home_id, drafts, plan.start, plan.raw_from)
+    hourly = rollup(home.home_id, readings, plan.start, plan.raw_from)
     simulated = process_time()
     days = _days(home.home_id, plan, readings, service)
     computed = process_time()

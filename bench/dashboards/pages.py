@@ -13,10 +13,11 @@ import statistics
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import psycopg
+from psycopg import sql
 
 from bench.common.output import BenchError, percentile_cuts
 from bench.dashboards import say
@@ -124,6 +125,67 @@ async def kept_days_floor(
     return times
 
 
+_KEPT_DAYS = (
+    "SELECT {columns} FROM {table} WHERE home_id = %s AND day >= %s AND day <= %s ORDER BY day"
+)
+"""The statement of :func:`hub.storage.indicators.days_of`, on a table named here."""
+ROUNDS = 3
+
+
+async def _index_levels(conn: psycopg.AsyncConnection[Any], index: str) -> int | None:
+    """The B-tree's levels above its leaves (pageinspect; None where it cannot be had)."""
+    try:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        cursor = await conn.execute("SELECT level FROM bt_metap(%s)", (index,))
+    except psycopg.Error:
+        return None
+    row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def table_size_effect(database_url: str, homes: Sequence[str], until: date) -> Report:
+    """The 12-week page's kept days by primary key: from the whole table, and from a small one.
+
+    The small table holds only ``homes``' rows, with the same primary key; both are read
+    warm, in turn, :data:`ROUNDS` times per home. The difference is what the other homes'
+    rows cost a page (the index's depth), all else being equal.
+    """
+    first = until - timedelta(days=RANGE_DAYS[ActivityRange.TWELVE_WEEKS] - 1 + BAND_DAYS)
+    columns = sql.SQL(", ").join(map(sql.Identifier, indicators.COLUMNS[1:]))
+    tables = {"whole": "daily_indicators", "sample": "bench_sample_days"}
+    times: dict[str, list[float]] = {name: [] for name in tables}
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(
+            "CREATE TABLE bench_sample_days AS SELECT * FROM daily_indicators"
+            " WHERE home_id = ANY(%s)",
+            (list(homes),),
+        )
+        await conn.execute("ALTER TABLE bench_sample_days ADD PRIMARY KEY (home_id, day)")
+        await conn.execute("VACUUM ANALYZE bench_sample_days")
+        statements = {
+            name: sql.SQL(_KEPT_DAYS).format(columns=columns, table=sql.Identifier(table))
+            for name, table in tables.items()
+        }
+        for _ in range(ROUNDS):
+            for home in homes:
+                for name, statement in statements.items():
+                    started = time.perf_counter()
+                    await conn.execute(statement, (home, first, until))
+                    times[name].append(time.perf_counter() - started)
+        sizes = {}
+        for name, table in tables.items():
+            cursor = await conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            )
+            row = await cursor.fetchone()
+            sizes[name] = {
+                "rows": int(row[0]) if row else 0,
+                "index_levels": await _index_levels(conn, f"{table}_pkey"),
+            }
+        await conn.execute("DROP TABLE bench_sample_days")
+    return {name: spread(times[name]) | sizes[name] for name in tables}
+
+
 def month_span(month: date, zone_name: str) -> tuple[datetime, datetime]:
     """Local midnights of ``month``'s first day and of the next month's."""
     zone = zone_of(zone_name)
@@ -208,6 +270,7 @@ async def read_all(  # noqa: PLR0913 - what is read, by whom, against what
     report["year"]["kept_days_read"] = spread(
         await kept_days_floor(database_url, samples["year"], ActivityRange.YEAR, until)
     )
+    report["table_size"] = await table_size_effect(database_url, samples["twelve_weeks"], until)
     if month is not None:
         report["month"]["rows_read"] = spread(
             await month_floor(database_url, samples["districts"], month, zone_name)

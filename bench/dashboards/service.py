@@ -1,30 +1,28 @@
 """What the centre did for each home over the history: alarms answered and well-being calls.
 
 Pure and seeded (one :class:`random.Random` per home, from the run's seed and the home's id).
-The rows it makes have the shape the hub's own code writes (``alarms`` and its ``alarm_log``
-timeline as :mod:`hub.storage.alarm_changes` writes them, ``call_schedules`` and
-``call_tasks`` as :mod:`hub.storage.calls` does), so the district's month and the person's
-page read them as they would read a real centre's.
+The centre is the demo's (:mod:`telecare.demo_history`: its alarm rate per home and month,
+kinds and priorities, outcomes, the log-normal wait before an operator's claim, the share of
+call attempts answered), at a centre's scale: the rows are made here and written with COPY
+rather than one transaction per change, in the shape the hub's own code writes them
+(``alarms`` and its ``alarm_log`` timeline as :mod:`hub.storage.alarm_changes` does:
+raised, claimed, in progress after 20-90 s, resolved 3-25 min later with its outcome; and
+``call_schedules`` and ``call_tasks`` as :mod:`hub.storage.calls` does).
 
-**Incidents.** Each home has alarms at the yearly rates of :data:`ALARM_RATES` (a Poisson
-count over the history, each at a uniform moment, at the local hours of its kind). Their kinds
-and priorities are the hub's (:data:`hub.alarms.rules.PRIORITY` and the wellbeing and
-supervision rules' own).
-
-**Answers.** An operator claims an alarm after a wait drawn from a log-normal distribution per
-priority (:data:`ANSWER_WAIT`: median and the spread's sigma, in seconds); an alarm still
-unclaimed past :data:`hub.alarms.lifecycle.ESCALATE_AFTER` of its priority escalates (one
-step, again after the new priority's time), as the hub's timer does. :data:`CANCELLED_SHARE`
-of panic presses are cancelled by the resident within a minute, before any claim. A claimed
-alarm is resolved after a handling time (log-normal, median :data:`HANDLING_MEDIAN_S`, longer
-when help was sent) with an outcome drawn from its kind's :data:`OUTCOMES`.
-
-**Calls.** :data:`CALLED_SHARE` of homes have a well-being call schedule (one to three
-weekdays, a morning time, three attempts twenty minutes apart); each call falls due at the
-moments :func:`hub.alarms.wellbeing_calls.occurrences` gives, and each attempt is answered
-with :data:`ANSWERED` (or the call is skipped, :data:`SKIPPED`); the state after each attempt
-is :func:`hub.alarms.wellbeing_calls.after_outcome`'s, and a call unanswered after its last
-attempt raises the hub's ``wellbeing_call_unanswered`` alarm.
+- **Alarms**: a Poisson count over the history at
+  :data:`~telecare.demo_history.ALARMS_PER_HOME_MONTH`, each at a uniform moment, of a kind
+  drawn by its share (:data:`~telecare.demo_history.KINDS`); claimed after a log-normal wait
+  (median :data:`~telecare.demo_history.ANSWER_MEDIAN_S` s, sigma
+  :data:`~telecare.demo_history.ANSWER_SPREAD`: about 98% within 60 s); an alarm still
+  unclaimed past :data:`hub.alarms.lifecycle.ESCALATE_AFTER` of its priority escalates (one
+  step, again after the new priority's time), as the hub's timer does.
+- **Calls**: :data:`CALLED_SHARE` of homes have a well-being call schedule (one to three
+  weekdays, a morning time, :data:`CALL_ATTEMPTS` attempts :data:`CALL_RETRY_MINUTES` apart);
+  each call falls due when :func:`hub.alarms.wellbeing_calls.occurrences` says, an operator
+  makes each attempt 1-12 min after it is due, the person answers with
+  :data:`~telecare.demo_history.SPOKE_SHARE`; the state after each attempt is
+  :func:`hub.alarms.wellbeing_calls.after_outcome`'s, and a call unanswered after its last
+  attempt raises the hub's ``wellbeing_call_unanswered`` alarm, answered as the others.
 """
 
 from __future__ import annotations
@@ -36,105 +34,31 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from hub.alarms import checkin, late_rise, night, supervision, wellbeing, wellbeing_calls
+from hub.alarms import supervision, wellbeing_calls
 from hub.alarms.lifecycle import ESCALATE_AFTER, AlarmState, escalated_priority
-from hub.alarms.rules import PRIORITY
 from hub.alarms.wellbeing_calls import CallOutcome, CallState, Schedule
-from hub.storage.alarm_changes import RESIDENT, SYSTEM
-from protocol import EventKind
+from hub.storage.alarm_changes import SYSTEM
+from telecare.demo_history import (
+    ALARMS_PER_HOME_MONTH,
+    ANSWER_MEDIAN_S,
+    ANSWER_SPREAD,
+    KINDS,
+    OUTCOMES,
+    SPOKE_SHARE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 Row = tuple[object, ...]
+T = TypeVar("T")
 
-ALARM_RATES: dict[str, float] = {
-    EventKind.PANIC_BUTTON.value: 3.0,
-    EventKind.FALL.value: 0.6,
-    EventKind.SMOKE.value: 0.05,
-    EventKind.MAINS_POWER.value: 0.4,
-    EventKind.BATTERY_LOW.value: 2.0,
-    supervision.UNIT_OFFLINE: 1.0,
-    supervision.DEVICE_SILENT: 0.5,
-    wellbeing.INACTIVITY: 0.5,
-    late_rise.LATE_RISE: 0.4,
-    night.NIGHT_DOOR: 0.3,
-    night.OUT_OF_BED: 0.3,
-}
-"""Alarms per home and year, by kind (``wellbeing_call_unanswered`` comes from the calls)."""
-KIND_PRIORITY: dict[str, int] = {
-    **{kind.value: priority for kind, priority in PRIORITY.items()},
-    supervision.UNIT_OFFLINE: supervision.PRIORITY,
-    supervision.DEVICE_SILENT: supervision.DEVICE_PRIORITY,
-    wellbeing.INACTIVITY: wellbeing.PRIORITY,
-    late_rise.LATE_RISE: late_rise.PRIORITY,
-    night.NIGHT_DOOR: night.PRIORITY,
-    night.OUT_OF_BED: night.PRIORITY,
-    checkin.MISSED_CHECK_IN: checkin.PRIORITY,
-    wellbeing_calls.UNANSWERED: wellbeing_calls.PRIORITY,
-}
-"""The priority the hub raises each kind at."""
-KIND_HOURS: dict[str, tuple[float, float]] = {
-    wellbeing.INACTIVITY: (10.0, 20.0),
-    late_rise.LATE_RISE: (9.0, 11.5),
-    night.NIGHT_DOOR: (0.0, 5.0),
-    night.OUT_OF_BED: (0.5, 5.0),
-}
-"""Local hours an alarm of the kind can be raised at (others: any time of day)."""
-ANSWER_WAIT: dict[int, tuple[float, float]] = {
-    1: (25.0, 0.7),
-    2: (45.0, 0.8),
-    3: (120.0, 0.9),
-    4: (300.0, 1.0),
-}
-"""Seconds from raised to the first claim, by priority as raised: (median, sigma of the log).
-Priority 1: p90 about 61 s, 1 in 100 past 130 s."""
-CANCELLED_SHARE = 0.15
-HANDLING_MEDIAN_S = 360.0
-HANDLING_SIGMA = 0.6
-HELP_SENT_FACTOR = 6.0
-"""Handling takes this much longer when someone was sent or called to the home."""
-HELP_SENT = frozenset({"responder_sent", "emergency_services", "relative_contacted"})
-_PERSON = (
-    ("resolved_by_phone", 0.6),
-    ("relative_contacted", 0.2),
-    ("responder_sent", 0.12),
-    ("emergency_services", 0.05),
-    ("false_alarm", 0.03),
-)
-_TECHNICAL = (("technical_fixed", 0.85), ("resolved_by_phone", 0.15))
-OUTCOMES: dict[str, tuple[tuple[str, float], ...]] = {
-    EventKind.PANIC_BUTTON.value: (
-        ("false_alarm", 0.45),
-        ("resolved_by_phone", 0.3),
-        ("relative_contacted", 0.12),
-        ("responder_sent", 0.08),
-        ("emergency_services", 0.05),
-    ),
-    EventKind.FALL.value: (
-        ("relative_contacted", 0.3),
-        ("responder_sent", 0.3),
-        ("emergency_services", 0.25),
-        ("resolved_by_phone", 0.1),
-        ("false_alarm", 0.05),
-    ),
-    EventKind.SMOKE.value: (("false_alarm", 0.7), ("emergency_services", 0.3)),
-    EventKind.MAINS_POWER.value: _TECHNICAL,
-    EventKind.BATTERY_LOW.value: _TECHNICAL,
-    supervision.UNIT_OFFLINE: _TECHNICAL,
-    supervision.DEVICE_SILENT: _TECHNICAL,
-}
-"""Outcomes of a claimed alarm by kind, with their shares (the wellbeing kinds: ``_PERSON``)."""
 CALLED_SHARE = 0.3
 CALL_AT = (time(9, 30), time(10, 0), time(10, 30), time(11, 0))
 CALL_RETRY_MINUTES = 20
 CALL_ATTEMPTS = 3
-ANSWERED = 0.8
-"""The chance each attempt of a call is answered."""
-SKIPPED = 0.03
-"""The chance a call is skipped (the person is away, or was just spoken to)."""
 OPERATORS = 8
 """Operators answering each district."""
 
@@ -149,9 +73,10 @@ class Alarm:
     raised_at: datetime
     escalations: tuple[tuple[datetime, int, int], ...]
     """(when, from priority, to priority)."""
-    claimed_by: str | None
-    claimed_at: datetime | None
-    state: AlarmState
+    claimed_by: str
+    claimed_at: datetime
+    working_at: datetime
+    """When it went in progress."""
     closed_at: datetime
     outcome: str
 
@@ -168,8 +93,8 @@ class Call:
     task_id: uuid.UUID
     planned_at: datetime
     state: CallState
-    attempts: tuple[tuple[datetime, CallOutcome], ...]
-    claimed_by: str
+    attempts: tuple[tuple[datetime, str, CallOutcome], ...]
+    """(when, by whom, what came of it)."""
     alarm: Alarm | None
 
     @property
@@ -180,7 +105,7 @@ class Call:
     @property
     def outcome(self) -> str:
         """The outcome of the last attempt (the task's ``outcome``)."""
-        return self.attempts[-1][1].value
+        return self.attempts[-1][2].value
 
 
 @dataclass(slots=True)
@@ -220,20 +145,19 @@ def home_service(  # noqa: PLR0913 - the home, its district, the span and the se
     rng = random.Random(f"{seed}:{home_id}:service")  # noqa: S311 - a simulation
     operators = [f"op-{district}-{n}" for n in range(1, OPERATORS + 1)]
     service = HomeService(home_id, new_id(rng), None)
-    years = (end - start) / timedelta(days=365)
-    for kind, rate in ALARM_RATES.items():
-        for _ in range(_poisson(rng, rate * years)):
-            raised = _moment(rng, kind, zone, start, end)
-            alarm = _alarm(rng, kind, raised, operators)
-            if alarm.closed_at < end:
-                service.alarms.append(alarm)
+    span = end - start
+    for _ in range(_poisson(rng, ALARMS_PER_HOME_MONTH * span / timedelta(days=30))):
+        kind, priority = _pick(rng, [((k, p), share) for k, p, share in KINDS])
+        alarm = _alarm(rng, kind, priority, start + span * rng.random(), operators)
+        if alarm.closed_at < end:
+            service.alarms.append(alarm)
     if rng.random() < CALLED_SHARE:
         weekdays = frozenset(rng.sample(range(1, 8), rng.randint(1, 3)))
         schedule = Schedule(weekdays, rng.choice(CALL_AT), CALL_RETRY_MINUTES, CALL_ATTEMPTS)
         service.schedule = (new_id(rng), schedule)
         for planned in wellbeing_calls.occurrences(schedule, zone, start, end):
             call = _call(rng, planned, schedule, operators)
-            if call.closed_at < end:
+            if call.closed_at < end and (call.alarm is None or call.alarm.closed_at < end):
                 service.calls.append(call)
                 if call.alarm is not None:
                     service.alarms.append(call.alarm)
@@ -242,7 +166,7 @@ def home_service(  # noqa: PLR0913 - the home, its district, the span and the se
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
-    # Knuth's method is fine for the small means here; a year of panic presses is about 3.
+    # Knuth's method is fine for the small means here (a year of alarms is about 18).
     limit, count, product = math.exp(-mean), 0, rng.random()
     while product > limit:
         count += 1
@@ -250,65 +174,36 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return count
 
 
-def _moment(
-    rng: random.Random, kind: str, zone: tzinfo, start: datetime, end: datetime
-) -> datetime:
-    at = start + (end - start) * rng.random()
-    hours = KIND_HOURS.get(kind)
-    if hours is None:
-        return at
-    local_day = at.astimezone(zone).date()
-    moment = datetime.combine(local_day, time(0), zone) + timedelta(hours=rng.uniform(*hours))
-    return min(max(moment, start), end)
+def _pick(rng: random.Random, weighted: Sequence[tuple[T, float]]) -> T:
+    return rng.choices([choice for choice, _ in weighted], [share for _, share in weighted])[0]
 
 
-def _pick(rng: random.Random, shares: Sequence[tuple[str, float]]) -> str:
-    names, weights = zip(*shares, strict=True)
-    return str(rng.choices(names, weights)[0])
-
-
-def _alarm(rng: random.Random, kind: str, raised: datetime, operators: Sequence[str]) -> Alarm:
-    priority = KIND_PRIORITY[kind]
-    alarm_id = new_id(rng)
-    if kind == EventKind.PANIC_BUTTON.value and rng.random() < CANCELLED_SHARE:
-        closed = raised + timedelta(seconds=rng.uniform(5, 60))
-        return Alarm(
-            alarm_id,
-            kind,
-            priority,
-            raised,
-            (),
-            None,
-            None,
-            AlarmState.CANCELLED,
-            closed,
-            "cancelled",
-        )
-    median, sigma = ANSWER_WAIT[priority]
-    claimed = raised + timedelta(seconds=median * math.exp(rng.gauss(0, sigma)))
+def _alarm(
+    rng: random.Random, kind: str, priority: int, raised: datetime, operators: Sequence[str]
+) -> Alarm:
+    wait = rng.lognormvariate(math.log(ANSWER_MEDIAN_S), ANSWER_SPREAD)
+    claimed = raised + timedelta(seconds=wait)
     escalations = []
     current, since = priority, raised
-    while (wait := ESCALATE_AFTER.get(current)) is not None and since + wait < claimed:
-        since += wait
+    while (after := ESCALATE_AFTER.get(current)) is not None and since + after < claimed:
+        since += after
         escalations.append((since, current, escalated_priority(current)))
+        if escalated_priority(current) == current:
+            break  # the most urgent already: it escalates no further
         current = escalated_priority(current)
-        if current == escalations[-1][1]:
-            break  # at the top already: it escalates no further
-    outcome = _pick(rng, OUTCOMES.get(kind, _PERSON))
-    handling = HANDLING_MEDIAN_S * math.exp(rng.gauss(0, HANDLING_SIGMA))
-    if outcome in HELP_SENT:
-        handling *= HELP_SENT_FACTOR
+    working = claimed + timedelta(seconds=rng.uniform(20, 90))
+    outcomes = OUTCOMES["device" if priority >= supervision.PRIORITY else "person"]
     return Alarm(
-        alarm_id,
-        kind,
-        priority,
-        raised,
-        tuple(escalations),
-        rng.choice(operators),
-        claimed,
-        AlarmState.RESOLVED,
-        claimed + timedelta(seconds=handling),
-        outcome,
+        alarm_id=new_id(rng),
+        kind=kind,
+        raised_priority=priority,
+        raised_at=raised,
+        escalations=tuple(escalations),
+        claimed_by=rng.choice(operators),
+        claimed_at=claimed,
+        working_at=working,
+        closed_at=working + timedelta(minutes=rng.uniform(3, 25)),
+        outcome=_pick(rng, outcomes).value,
     )
 
 
@@ -316,28 +211,22 @@ def _call(
     rng: random.Random, planned: datetime, schedule: Schedule, operators: Sequence[str]
 ) -> Call:
     task_id = new_id(rng)
-    operator = rng.choice(operators)
-    attempts: list[tuple[datetime, CallOutcome]] = []
-    state = CallState.OPEN
-    moment = planned
-    while state in {CallState.OPEN, CallState.CLAIMED}:
-        moment += timedelta(minutes=rng.uniform(1, 8))  # the operator gets to it
-        if rng.random() < SKIPPED and not attempts:
-            outcome = CallOutcome.SKIPPED
-        elif rng.random() < ANSWERED:
-            outcome = CallOutcome.SPOKE
-        else:
-            outcome = CallOutcome.NO_ANSWER
-        made = len(attempts) + (0 if outcome is CallOutcome.SKIPPED else 1)
-        after = wellbeing_calls.after_outcome(CallState.CLAIMED, outcome, made, schedule, moment)
-        attempts.append((moment, outcome))
+    attempts: list[tuple[datetime, str, CallOutcome]] = []
+    state, due = CallState.OPEN, planned
+    while state is CallState.OPEN:
+        at = due + timedelta(minutes=rng.uniform(1, 12))
+        outcome = CallOutcome.SPOKE if rng.random() < SPOKE_SHARE else CallOutcome.NO_ANSWER
+        after = wellbeing_calls.after_outcome(
+            CallState.CLAIMED, outcome, len(attempts) + 1, schedule, at
+        )
+        attempts.append((at, rng.choice(operators), outcome))
         state = after.state
-        if after.next_try_at is not None:
-            moment = after.next_try_at
+        due = after.next_try_at or due
     alarm = None
     if state is CallState.UNANSWERED:
-        alarm = _alarm(rng, wellbeing_calls.UNANSWERED, moment, operators)
-    return Call(task_id, planned, state, tuple(attempts), operator, alarm)
+        kind, priority = wellbeing_calls.UNANSWERED, wellbeing_calls.PRIORITY
+        alarm = _alarm(rng, kind, priority, attempts[-1][0], operators)
+    return Call(task_id, planned, state, tuple(attempts), alarm)
 
 
 def alarm_rows(home_id: str, alarms: Sequence[Alarm]) -> tuple[list[Row], list[Row]]:
@@ -351,7 +240,7 @@ def alarm_rows(home_id: str, alarms: Sequence[Alarm]) -> tuple[list[Row], list[R
                 home_id,
                 a.kind,
                 a.priority,
-                a.state.value,
+                AlarmState.RESOLVED.value,
                 f"alarm.{a.kind}",
                 "{}",
                 a.raised_at,
@@ -369,16 +258,11 @@ def alarm_rows(home_id: str, alarms: Sequence[Alarm]) -> tuple[list[Row], list[R
         for at, old, new in a.escalations:
             detail = json.dumps({"from_priority": str(old), "to_priority": str(new)})
             log.append((a.alarm_id, at, SYSTEM, "escalated", "raised", "raised", detail))
-        if a.state is AlarmState.CANCELLED:
-            log.append(
-                (a.alarm_id, a.closed_at, RESIDENT, "cancelled", "raised", "cancelled", "{}")
-            )
-            continue
-        log.append((a.alarm_id, a.claimed_at, a.claimed_by, "claimed", "raised", "claimed", "{}"))
+        by = a.claimed_by
+        log.append((a.alarm_id, a.claimed_at, by, "claimed", "raised", "claimed", "{}"))
+        log.append((a.alarm_id, a.working_at, by, "in_progress", "claimed", "in_progress", "{}"))
         closing = json.dumps({"outcome": a.outcome})
-        log.append(
-            (a.alarm_id, a.closed_at, a.claimed_by, "resolved", "claimed", "resolved", closing)
-        )
+        log.append((a.alarm_id, a.closed_at, by, "resolved", "in_progress", "resolved", closing))
     return rows, log
 
 
@@ -417,8 +301,8 @@ def call_rows(service: HomeService, created_at: datetime) -> tuple[list[Row], li
     tasks: list[Row] = []
     for c in service.calls:
         attempts = [
-            {"at": at.isoformat(), "by": c.claimed_by, "outcome": outcome.value}
-            for at, outcome in c.attempts
+            {"at": at.isoformat(), "by": by, "outcome": outcome.value}
+            for at, by, outcome in c.attempts
         ]
         tasks.append(
             (
@@ -429,10 +313,10 @@ def call_rows(service: HomeService, created_at: datetime) -> tuple[list[Row], li
                 c.planned_at,
                 c.closed_at,
                 c.state.value,
-                sum(1 for _, outcome in c.attempts if outcome is not CallOutcome.SKIPPED),
+                len(c.attempts),
                 schedule.attempts,
                 schedule.retry_minutes,
-                c.claimed_by,
+                None,
                 c.outcome,
                 json.dumps(attempts),
                 None if c.alarm is None else c.alarm.alarm_id,
