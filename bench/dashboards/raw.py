@@ -1,6 +1,6 @@
 """The last days as raw events, written the hub's way, and their days worked out the hub's way.
 
-Raw events come from the same simulated homes through :func:`device_sim.backfill.backfill`
+Raw events come from the same simulated homes through :func:`device_sim.backfill.backfill_span`
 (the hub's storage path: COPY into staging, the insert that skips ids already stored, the
 hourly rollup, the activity and sensor state kept in the same transaction), a district's homes
 at a time in worker processes; then the days of those events, the last one excepted, are
@@ -20,7 +20,7 @@ import psycopg
 
 from bench.dashboards import say
 from bench.dashboards.history import district_of, home_id, sim_home
-from device_sim.backfill import backfill as write_events
+from device_sim.backfill import backfill_span
 from hub.loops.indicators import backfill as work_out_days
 from hub.storage import partitions
 from runtime.logs import configure_logging
@@ -39,8 +39,8 @@ class EventsTask:
     plan: Plan
     district: str
     indices: tuple[int, ...]
-    days: int
-    until: datetime
+    start: datetime
+    end: datetime
 
 
 def _quiet_worker() -> None:
@@ -52,26 +52,27 @@ def _write_events(task: EventsTask) -> tuple[int, float]:
     cpu = time.process_time()
     homes = [sim_home(index, task.plan) for index in task.indices]
     written = asyncio.run(
-        write_events(task.database_url, homes, task.days, task.district, until=task.until)
+        backfill_span(task.database_url, homes, task.district, task.start, task.end)
     )
-    return written.events, time.process_time() - cpu
+    return written, time.process_time() - cpu
 
 
-async def _make_partitions(database_url: str, until: datetime, days: int) -> None:
+async def _make_partitions(database_url: str, start: datetime, end: datetime) -> None:
     # Made once here: the writers' own calls then find them, instead of racing to make them.
+    behind = (end.date() - start.date()).days + 1
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await partitions.create_ahead(conn, until.date(), days_ahead=1, days_behind=days + 1)
+        await partitions.create_ahead(conn, end.date(), days_ahead=1, days_behind=behind)
 
 
 def write_raw_events(  # noqa: PLR0913 - the homes, the span and the workers
-    database_url: str, plan: Plan, *, homes: int, days: int, until: datetime, processes: int
+    database_url: str, plan: Plan, *, homes: int, start: datetime, end: datetime, processes: int
 ) -> tuple[int, float]:
-    """Raw events of homes 1 to ``homes`` for ``days`` days before ``until``: (events, CPU s).
+    """Raw events of homes 1 to ``homes`` from ``start`` to ``end``: (events, CPU seconds).
 
     The CPU seconds are the writer processes' (the simulator, pydantic, psycopg), not the
     database server's.
     """
-    asyncio.run(_make_partitions(database_url, until, days))
+    asyncio.run(_make_partitions(database_url, start, end))
     per_task = max(1, min(plan.district_homes, 250))
     tasks = []
     for first in range(1, homes + 1, per_task):
@@ -80,7 +81,7 @@ def write_raw_events(  # noqa: PLR0913 - the homes, the span and the workers
         for index in indices:
             by_district.setdefault(district_of(index, plan.district_homes), []).append(index)
         tasks += [
-            EventsTask(database_url, plan, district, tuple(part), days, until)
+            EventsTask(database_url, plan, district, tuple(part), start, end)
             for district, part in by_district.items()
         ]
     events, cpu_s, done = 0, 0.0, 0
