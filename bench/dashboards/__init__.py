@@ -42,7 +42,7 @@ the COPY limits left out) and ``build``: ``stages_s`` (each stage's wall time),
 in all, wall time per home-day, COPY's rate), ``copy_limit_rows_per_s`` (plain COPY of the
 same rows into a scratch copy of the largest tables: the machine's limit for the writes),
 ``raw`` (events written, their rate, wall time per home-day, and of the raw days' indicators),
-``tables`` (rows and size), ``database`` (server version, settings and size); ``estimate``:
+``tables`` (rows, as ANALYZE estimates them, and size), ``database`` (server version, settings and size); ``estimate``:
 the build at the issue's scale (10,000 homes, a year, 30 raw days) from this run's rates per
 home-day; ``nightly`` and ``reads``: each figure in detail with its floor and ratio;
 ``load``: the load average at the start and the end, and the cores; ``wall_s``.
