@@ -37,15 +37,15 @@ Then it measures:
 
 Progress goes to standard error; the last line of standard output is one JSON object: the
 figures above; ``scale`` (the run's settings); ``build_s`` (the history's making, services and
-the COPY limits left out) and ``build``: ``stages_s`` (each stage's wall time),
-``history`` (its days, rows per table, CPU per home-day in the simulator, in ``compute`` and
-in all, wall time per home-day, COPY's rate), ``copy_limit_rows_per_s`` (plain COPY of the
-same rows into a scratch copy of the largest tables: the machine's limit for the writes),
-``raw`` (events written, their rate, wall time per home-day, and of the raw days' indicators),
-``tables`` (rows, as ANALYZE estimates them, and size), ``database`` (server version, settings and size); ``estimate``:
-the build at the issue's scale (10,000 homes, a year, 30 raw days) from this run's rates per
-home-day; ``nightly`` and ``reads``: each figure in detail with its floor and ratio;
-``load``: the load average at the start and the end, and the cores; ``wall_s``.
+the COPY limits left out) and ``build``: ``stages_s`` (each stage's wall time), ``history``
+(its days, rows per table, CPU per home-day in the simulator, in ``compute`` and in all, wall
+time per home-day, COPY's rate), ``copy_limit_rows_per_s`` (plain COPY of the same rows into a
+scratch copy of the largest tables: the machine's limit for the writes), ``raw`` (events
+written, their rate, wall time per home-day, and of the raw days' indicators), ``tables``
+(rows, as ANALYZE estimates them, and size), ``database`` (server version, settings and size);
+``estimate``: the build at the issue's scale (10,000 homes, a year, 30 raw days) from this
+run's rates per home-day; ``nightly`` and ``reads``: each figure in detail with its floor and
+ratio; ``load``: the load average at the start and the end, and the cores; ``wall_s``.
 
 The modules: ``__main__`` (the run, its flags and the JSON), ``service``, ``history``,
 ``loading``, ``limits``, ``raw``, ``nightly``, ``pages``.
