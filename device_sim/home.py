@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from device_sim.people import ROOMS, Person, Place, Stay, day_plan
+from device_sim.people import ROOMS, DayShape, Person, Place, Stay, day_plan, usual_days
 from gateway.outbox import Draft
 from protocol import EventKind, Room
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 PENDANT = "pendant"
 DOOR = "door-front"
@@ -126,6 +130,8 @@ class SimHome:
     """Its timers in step with every other home's (stress runs): the thermometer reads at :00
     and :30 and :meth:`phase` is zero, instead of each home's own phase."""
     incidents: list[Incident] = field(default_factory=list)
+    shaping: Callable[[date], DayShape] = field(default=usual_days, compare=False)
+    """Each day's departures from the person's habits (drifts, noise: :mod:`device_sim.drifts`)."""
     _days: dict[date, tuple[list[datetime], list[Draft]]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -156,10 +162,15 @@ class SimHome:
         # Worked out once: readings() is asked for every home several times a second.
         return self.phase(THERMOMETER, TEMPERATURE_EVERY)
 
-    def readings(self, start: datetime, end: datetime) -> list[Draft]:
-        """Every reading with ``start <= ts < end``, in time order."""
+    def readings(self, start: datetime, end: datetime, *, temperatures: bool = True) -> list[Draft]:
+        """Every reading with ``start <= ts < end``, in time order.
+
+        ``temperatures=False`` leaves the thermometer out: a year of a person's activity is
+        then several times quicker to make (``bench/dashboards/quality.py``).
+        """
         drafts = [d for d in self._routine(start, end) if not self._quiet(d.ts)]
-        drafts += self._temperatures(start, end)
+        if temperatures:
+            drafts += self._temperatures(start, end)
         for incident in self.incidents:
             drafts += [d for d in _incident_readings(incident) if start <= d.ts < end]
         drafts.sort(key=lambda d: d.ts)
@@ -184,10 +195,11 @@ class SimHome:
         cached = self._days.get(day)
         if cached is None:
             rng = random.Random(f"{self.seed}:{self.home_id}:{day.isoformat()}")  # noqa: S311 - simulation
+            still = self.shaping(day).still_share
             drafts = [
                 d
-                for stay in day_plan(self.person, day, self.tz, self.seed)
-                for d in _stay_readings(stay, rng)
+                for stay in day_plan(self.person, day, self.tz, self.seed, self.shaping)
+                for d in _stay_readings(stay, rng, still)
             ]
             drafts.sort(key=lambda d: d.ts)
             cached = ([d.ts for d in drafts], drafts)
@@ -219,7 +231,11 @@ class SimHome:
         return drafts
 
 
-def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
+def _stay_readings(stay: Stay, rng: random.Random, still: float = 0.0) -> list[Draft]:
+    if stay.place is Place.AWAY:
+        return []
+    if stay.place is Place.DOORWAY:
+        return [_door(stay.start, opened=True), _door(stay.start + DOOR_CLOSES_AFTER, opened=False)]
     if stay.place is Place.OUT:
         return [
             _door(stay.start, opened=True),
@@ -236,9 +252,14 @@ def _stay_readings(stay: Stay, rng: random.Random) -> list[Draft]:
     device, room = _PIRS[stay.place], _ROOM_NAMES[stay.place]
     drafts = []
     moment, end, random = stay.start, stay.end, rng.random
+    # Sitting still in the living room: the sensor sees nothing for a long spell.
+    sits = still > 0 and stay.place is Place.LIVING
     while moment < end:
         drafts.append(Draft(device, EventKind.MOTION, {"detected": True}, moment, room))
-        moment += timedelta(minutes=4 + 11 * random())
+        if sits and random() < still:
+            moment += timedelta(minutes=40 + 80 * random())
+        else:
+            moment += timedelta(minutes=4 + 11 * random())
     return drafts
 
 

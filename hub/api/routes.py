@@ -15,7 +15,10 @@ from hub.api import (
     alarm_routes,
     auth_routes,
     call_routes,
+    care_plan_routes,
     registry_routes,
+    report_routes,
+    review_routes,
     stats_routes,
     vocabulary_routes,
 )
@@ -63,7 +66,10 @@ TABLES = (
     alarm_routes.ROUTES,
     registry_routes.ROUTES,
     call_routes.ROUTES,
+    care_plan_routes.ROUTES,
     stats_routes.ROUTES,
+    review_routes.ROUTES,
+    report_routes.ROUTES,
     vocabulary_routes.ROUTES,
     META,
 )

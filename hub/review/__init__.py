@@ -1,0 +1,1 @@
+"""Early signs of decline: the review list of people whose routine slips (docs/social-work.md)."""
