@@ -25,7 +25,9 @@ from bench.dashboards.limits import copy_limits
 from bench.dashboards.loading import TABLES, session_replication, write_history
 from bench.dashboards.nightly import time_nightly
 from bench.dashboards.pages import read_all
+from bench.dashboards.quality import measure_quality
 from bench.dashboards.raw import work_out_raw_days, write_raw_events
+from bench.dashboards.reviews import review_nights
 from hub.auth import users
 from hub.storage import homes as home_register
 from hub.storage import migrate
@@ -43,6 +45,8 @@ SERVER_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "jit", 
 SIZED_TABLES = (*TABLES, "events", "homes", "devices")
 ESTIMATE_SCALE = (10_000, 365, 30)
 """The issue's scale (homes, days, raw days), estimated from this run's rates."""
+ESTIMATE_NIGHTS = 31
+"""Nights of the review list in the estimate: a month's."""
 
 
 def the_plan(args: argparse.Namespace, end: datetime) -> tuple[Plan, date]:
@@ -104,7 +108,7 @@ async def finish(database_url: str) -> Report:
                 "WITH parts AS (SELECT %(t)s::regclass AS r UNION ALL"
                 " SELECT inhrelid FROM pg_inherits WHERE inhparent = %(t)s::regclass)"
                 " SELECT sum(greatest(c.reltuples, 0)), sum(pg_total_relation_size(c.oid))"
-                " FROM parts JOIN pg_class c ON c.oid = parts.r",
+                " FROM parts JOIN pg_class c ON c.oid = parts.r WHERE c.relkind <> 'p'",
                 {"t": table},
             )
             row = await cursor.fetchone()
@@ -129,7 +133,9 @@ def per_home_day(seconds: float, homes: int, days: int) -> float | None:
     return round(1000 * seconds / (homes * days), 4) if homes and days else None
 
 
-def build(on: Stage, args: argparse.Namespace, plan: Plan, last: date) -> Report:
+def build(
+    on: Stage, args: argparse.Namespace, plan: Plan, last: date, month: date | None
+) -> Report:
     """Make the whole history; what each stage did and took."""
     url = on.database_url
     stages: dict[str, float] = {}
@@ -156,6 +162,13 @@ def build(on: Stage, args: argparse.Namespace, plan: Plan, last: date) -> Report
     worked = work_out_raw_days(url, args.homes, first_raw, last - timedelta(days=1), args.processes)
     say(f"raw days worked out: {worked} home-days")
     lap("raw_indicators_s")
+    nights = (month or last, last - timedelta(days=1))
+    ids = [home_id(index) for index in range(1, args.homes + 1)]
+    opened = review_nights(
+        url, plan.zone_name, ids, first=nights[0], last=nights[1], processes=args.processes
+    )
+    say(f"review list: {opened} entries opened over the nights {nights[0]} to {nights[1]}")
+    lap("review_nights_s")
     facts = asyncio.run(finish(url))
     lap("analyse_s")
     build_s = sum(stages.values()) - stages["copy_limits_s"]
@@ -194,6 +207,14 @@ def build(on: Stage, args: argparse.Namespace, plan: Plan, last: date) -> Report
                 stages["raw_indicators_s"], args.homes, raw_days_worked
             ),
         },
+        "review_nights": {
+            "first": nights[0].isoformat(),
+            "last": nights[1].isoformat(),
+            "entries_opened": opened,
+            "wall_ms_per_home_night": per_home_day(
+                stages["review_nights_s"], args.homes, (nights[1] - nights[0]).days + 1
+            ),
+        },
         **facts,
     }
 
@@ -204,13 +225,18 @@ def estimate(built: Report) -> Report:
     history = built["history"]["wall_ms_per_home_day"] or 0.0
     raw = built["raw"]["wall_ms_per_home_day"] or 0.0
     worked = built["raw"]["indicators_wall_ms_per_home_day"] or 0.0
+    reviewed = built["review_nights"]["wall_ms_per_home_night"] or 0.0
     seconds = homes * (
-        (days - raw_days) * history + (raw_days + RAW_MARGIN_DAYS) * raw + (raw_days - 1) * worked
+        (days - raw_days) * history
+        + (raw_days + RAW_MARGIN_DAYS) * raw
+        + (raw_days - 1) * worked
+        + ESTIMATE_NIGHTS * reviewed
     )
     return {
         "homes": homes,
         "days": days,
         "raw_days": raw_days,
+        "review_nights": ESTIMATE_NIGHTS,
         "build_s": round(seconds / 1000),
         "note": "this run's wall time per home-day of each stage, times the issue's home-days",
     }
@@ -257,7 +283,7 @@ def run(args: argparse.Namespace) -> Report:
     plan, last = the_plan(args, end)
     month = report_month(plan.first_day, last)
     with stage("bench-dashboards-", say) as on:
-        built = build(on, args, plan, last)
+        built = build(on, args, plan, last, month)
         say(f"history built in {built['build_s']} s: {built['tables']}")
         nightly = time_nightly(on.database_url, last, plan.zone_name)
         say(f"nightly run: {nightly}")
@@ -285,6 +311,10 @@ def run(args: argparse.Namespace) -> Report:
                     (plan.end,),
                 ).fetchall()
             )
+    quality = None
+    if args.quality_homes:
+        say(f"the review's quality on {args.quality_homes} simulated homes over a year")
+        quality = measure_quality(args.quality_homes, args.seed, args.processes, say)
     twelve, year = reads["twelve_weeks"], reads["year"]
     drawn = samples(args)
     return {
@@ -295,6 +325,11 @@ def run(args: argparse.Namespace) -> Report:
         "report_pdf_ms": reads.get("pdf", {}).get("max_ms"),
         "nightly_s": nightly["nightly_s"],
         "nightly_ms_per_home": nightly["ms_per_home"],
+        "recall": quality["recall"] if quality else None,
+        "false_positives_per_1000_person_weeks": (
+            quality["false_positives_per_1000_person_weeks"] if quality else None
+        ),
+        "quality_seed": quality["seed"] if quality else None,
         "scale": {
             "homes": args.homes,
             "days": args.days,
@@ -305,6 +340,7 @@ def run(args: argparse.Namespace) -> Report:
             "year_pages": len(drawn["year"]),
             "processes": args.processes,
             "seed": args.seed,
+            "quality_homes": args.quality_homes,
         },
         "build_s": built["build_s"],
         "build": built,
@@ -312,6 +348,7 @@ def run(args: argparse.Namespace) -> Report:
         "nightly": nightly,
         "top_up": top_up,
         "reads": reads,
+        "quality": quality,
         "last_day": last.isoformat(),
         "load": {
             "loadavg_start": load_start,
@@ -337,11 +374,19 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="workers")
     parser.add_argument("--chunk", type=int, default=20, help="homes per worker transaction")
     parser.add_argument("--seed", type=int, default=1, help="for every random choice")
+    parser.add_argument(
+        "--quality-homes",
+        type=int,
+        default=2000,
+        help="homes of the review's quality run (0: none)",
+    )
     args = parser.parse_args()
     if min(args.homes, args.raw_days, args.district_homes, args.processes, args.chunk) < 1:
         parser.error("--homes, --raw-days, --district-homes, --processes, --chunk must be >= 1")
     if args.days < args.raw_days + 84:
         parser.error("--days must hold the raw days and a 12-week page (84 days) before them")
+    if args.quality_homes < 0:
+        parser.error("--quality-homes must be 0 (no quality run) or more")
     if min(args.page_homes, args.year_pages) < 2:
         parser.error("--page-homes and --year-pages must be at least 2 (for a p95)")
     run_and_print(say, lambda: run(args))

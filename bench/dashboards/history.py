@@ -180,11 +180,9 @@ def home_rows(index: int, plan: Plan) -> HomeRows:
     )
     first_window, _ = window(plan.first_day, zone)
     _, last_window = window(plan.last_day, zone)
-    drafts = [
-        d
-        for d in home.readings(min(first_window, plan.start), max(last_window, plan.raw_from))
-        if d.kind is not EventKind.TEMPERATURE
-    ]
+    drafts = home.readings(
+        min(first_window, plan.start), max(last_window, plan.raw_from), temperatures=False
+    )
     readings = activity(drafts)
     hourly = rollup(home.home_id, readings, plan.start, plan.raw_from)
     simulated = process_time()
@@ -192,7 +190,13 @@ def home_rows(index: int, plan: Plan) -> HomeRows:
     computed = process_time()
     alarms, log = alarm_rows(home.home_id, service.alarms)
     schedules, tasks = call_rows(service, plan.created_at)
-    resident = (service.resident_id, home.home_id, home.person.name, f"Via Simulata {index}")
+    resident = (
+        service.resident_id,
+        home.home_id,
+        home.person.name,
+        f"Via Simulata {index}",
+        plan.created_at,
+    )
     return HomeRows(
         [resident],
         days,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 TABLES: dict[str, str] = {
-    "residents": "resident_id, home_id, full_name, address",
+    "residents": "resident_id, home_id, full_name, address, joined_at",
     "daily_indicators": ", ".join(COLUMNS),
     "activity_hourly": "home_id, hour, kind, events",
     "alarms": ALARM_COLUMNS,

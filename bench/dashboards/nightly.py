@@ -1,4 +1,9 @@
-"""The nightly run timed over every home for one day, beside reading the same rows alone."""
+"""The nightly run timed over every home for one day, beside reading the same rows alone.
+
+The run is what :mod:`hub.loops.indicators` does each night: the day worked out for every
+home (:func:`~hub.loops.indicators.work_out`, by time zone), then each home reviewed on it
+(:func:`hub.review.nightly.review_homes`); each part is timed.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ import psycopg
 
 from bench.common.machine import machine_busy_s
 from hub.indicators.daily import ACTIVITY_KINDS, window
-from hub.loops.indicators import nightly_once
+from hub.loops.indicators import work_out
+from hub.review.nightly import review_homes
+from hub.storage import indicators
 from hub.zones import zone_of
 
 if TYPE_CHECKING:
@@ -55,18 +62,28 @@ async def _measure(database_url: str, day: date, zone_name: str) -> Report:
         )
         row = await cursor.fetchone()
         rows = int(row[0]) if row else 0
+        zones = await indicators.homes_by_zone(conn)
         busy, cpu, started = machine_busy_s(), time.process_time(), time.perf_counter()
-        done = await nightly_once(conn, now)
+        homes = 0
+        for name, home_ids in zones.items():
+            homes += await work_out(conn, day, name, home_ids)
+        worked_s = time.perf_counter() - started
+        runs = [await review_homes(conn, day, home_ids, now) for home_ids in zones.values()]
         nightly_s = time.perf_counter() - started
         python_s = time.process_time() - cpu
         machine_s = machine_busy_s() - busy
-    homes = len(done.get(day, []))
     return {
         "day": day.isoformat(),
         "now": now.isoformat(),
         "homes": homes,
-        "days_worked_out": {d.isoformat(): len(h) for d, h in done.items()},
         "nightly_s": round(nightly_s, 2),
+        "indicators_s": round(worked_s, 2),
+        "review_s": round(nightly_s - worked_s, 2),
+        "review": {
+            "opened": sum(r.opened for r in runs),
+            "updated": sum(r.updated for r in runs),
+            "going_on": sum(r.going_on for r in runs),
+        },
         "ms_per_home": round(1000 * nightly_s / homes, 3) if homes else None,
         "python_cpu_s": round(python_s, 2),
         "machine_cpu_percent": round(100 * machine_s / nightly_s, 1) if nightly_s else None,
@@ -78,5 +95,5 @@ async def _measure(database_url: str, day: date, zone_name: str) -> Report:
 
 
 def time_nightly(database_url: str, day: date, zone_name: str) -> Report:
-    """Time :func:`hub.loops.indicators.nightly_once` working out ``day`` for every home."""
+    """Time the nightly run working out and reviewing ``day`` for every home."""
     return asyncio.run(_measure(database_url, day, zone_name))
