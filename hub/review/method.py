@@ -7,7 +7,7 @@ Pure: a home's daily indicators in, the changes worth a social worker's look out
 - the **recent** value is the last :data:`RECENT_DAYS` days' median (or, for counts, their
   trimmed mean), the **usual** value the same of the :data:`BASELINE_DAYS` days before, and
   the **spread** the usual days' median absolute deviation scaled to a standard deviation
-  (for counts, their trimmed standard deviation);
+  (for counts, their standard deviation);
 - a change counts when the recent value is past the district's threshold (a quarter fewer
   active hours, bathroom visits doubled...) **and** past the usual value by at least
   :data:`SPREADS` spreads, and the last :data:`LAST_WEEK` days on their own are past it too:
@@ -49,6 +49,7 @@ MIN_LAST_WEEK_DAYS = 4
 MIN_BASELINE_DAYS = 28
 """Days at home needed in the eight weeks before: four weeks of history at the least."""
 SPREADS = 1.5
+FORTNIGHT_SHARE = 1.0
 """A change must also be this many of the person's usual day-to-day spreads."""
 MAD_TO_SD = 1.4826
 """The median absolute deviation of normal values times this is their standard deviation."""
@@ -180,15 +181,15 @@ def _trimmed(values: Sequence[float]) -> list[float]:
     return ordered[cut : len(ordered) - cut] if cut else ordered
 
 
-def trimmed_sd(values: Sequence[float]) -> float:
-    """The standard deviation without the highest and lowest :data:`TRIM` of ``values``.
+def sd(values: Sequence[float]) -> float:
+    """The standard deviation of ``values``, the odd bad night in it.
 
     For counts: their median absolute deviation jumps between 0 and 1 as a small count's
-    median does.
+    median does; and a count that is sometimes much higher is that noisy (the guard against
+    a fortnight of chance must know it).
     """
-    kept = _trimmed(values)
-    mean = math.fsum(kept) / len(kept)
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in kept) / len(kept))
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
 
 
 def mad_sd(values: Sequence[float]) -> float:
@@ -217,14 +218,10 @@ def clock(minutes: float) -> str:
 
 LEVELS = (
     _Level(Indicator.ACTIVE_HOURS, Direction.DOWN, _median, mad_sd, 0.5, _one_decimal),
-    _Level(
-        Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, trimmed_sd, 0.5, _one_decimal
-    ),
+    _Level(Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, sd, 0.5, _one_decimal),
     _Level(Indicator.RISE_MIN, Direction.UP, _median, mad_sd, 15.0, clock),
-    _Level(
-        Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, trimmed_sd, 10.0, _whole
-    ),
-    _Level(Indicator.KITCHEN_VISITS, Direction.DOWN, trimmed_mean, trimmed_sd, 0.5, _one_decimal),
+    _Level(Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, sd, 10.0, _whole),
+    _Level(Indicator.KITCHEN_VISITS, Direction.DOWN, trimmed_mean, sd, 0.5, _one_decimal),
 )
 
 
@@ -306,7 +303,8 @@ def _level(
     spread = max(level.spread(usual_values), level.floor)
     now = level.centre(recent_values)
     if not (
-        _past(rule, usual, spread, now) and _past(rule, usual, spread, level.centre(week_values))
+        _past(rule, usual, spread, now, FORTNIGHT_SHARE)
+        and _past(rule, usual, spread, level.centre(week_values))
     ):
         return None
     direction = level.direction
@@ -328,14 +326,23 @@ def _level(
     )
 
 
-def _past(rule: DropRule | RiseRule | LaterRule, usual: float, spread: float, now: float) -> bool:
-    """Whether ``now`` is past the rule's threshold from ``usual`` and enough spreads away."""
+def _past(
+    rule: DropRule | RiseRule | LaterRule,
+    usual: float,
+    spread: float,
+    now: float,
+    share: float = 1.0,
+) -> bool:
+    """Whether ``now`` is past ``share`` of the rule's threshold from ``usual``.
+
+    And past the least change of :data:`SPREADS` spreads.
+    """
     least = SPREADS * spread
     if isinstance(rule, DropRule):
-        return now <= usual * (1 - rule.share) and usual - now >= least
+        return usual - now >= share * max(usual * rule.share, least)
     if isinstance(rule, RiseRule):
-        return now >= usual * rule.ratio and now - usual >= max(rule.at_least, least)
-    return now - usual >= max(rule.minutes, least)
+        return now - usual >= share * max(usual * (rule.ratio - 1), rule.at_least, least)
+    return now - usual >= share * max(rule.minutes, least)
 
 
 def needed_run(days: int, share_out: float) -> int | None:
