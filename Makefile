@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ASYNCAPI_CHECK := tests/asyncapi
+CONSOLE_VENDOR := console_vendor
+UPLOT := operator_console/vendor/uplot
 
-.PHONY: install demo check test lint format lock clean chromium
+.PHONY: install demo check test lint format lock clean chromium vendor
 
 install: $(VENV)/.installed
 
@@ -27,6 +29,19 @@ $(ASYNCAPI_CHECK)/node_modules/.installed: $(ASYNCAPI_CHECK)/package.json $(ASYN
 	else \
 		echo "npm not found: the AsyncAPI parser test will be skipped"; \
 	fi
+
+# The console's charting library, uPlot, from the npm registry at the version console_vendor's
+# lock file pins, copied with its licence into operator_console/vendor/ and committed: neither
+# the hub, CI nor the demo needs npm or the internet to draw a chart. Run after changing the
+# version in console_vendor/package.json (`npm install --package-lock-only` there first);
+# SHA256SUMS lets a test see that the committed files are the ones copied.
+vendor:
+	npm ci --prefix $(CONSOLE_VENDOR) --no-audit --no-fund --loglevel=error
+	mkdir -p $(UPLOT)
+	cp $(CONSOLE_VENDOR)/node_modules/uplot/dist/uPlot.esm.js \
+		$(CONSOLE_VENDOR)/node_modules/uplot/dist/uPlot.min.css \
+		$(CONSOLE_VENDOR)/node_modules/uplot/LICENSE $(UPLOT)/
+	cd $(UPLOT) && sha256sum uPlot.esm.js uPlot.min.css LICENSE > SHA256SUMS
 
 # The whole system on this machine until Ctrl-C (docs/demo.md); options in DEMO_ARGS, e.g.
 # make demo DEMO_ARGS="--homes 10 --speed 60".
@@ -68,4 +83,4 @@ lock:
 	rm -rf $(VENV)-lock
 
 clean:
-	rm -rf $(VENV) $(ASYNCAPI_CHECK)/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(ASYNCAPI_CHECK)/node_modules $(CONSOLE_VENDOR)/node_modules .mypy_cache .ruff_cache .pytest_cache

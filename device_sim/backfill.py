@@ -55,10 +55,30 @@ async def backfill(  # noqa: PLR0913 - each is a distinct choice of the run
     """
     end = until or datetime.now(UTC)
     start = end - timedelta(days=days)
+    written = await backfill_span(database_url, sim_homes, district, start, end, progress=progress)
+    log.info("backfill_done", homes=len(sim_homes), days=days, events=written)
+    return BackfillResult(homes=len(sim_homes), days=days, events=written)
+
+
+async def backfill_span(  # noqa: PLR0913 - each is a distinct choice of the run
+    database_url: str,
+    sim_homes: list[SimHome],
+    district: str,
+    start: datetime,
+    end: datetime,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write the readings of ``sim_homes`` from ``start`` to ``end``; how many events.
+
+    As :func:`backfill` does, for any stretch of time (the last hours since a history ended,
+    say).
+    """
     written = 0
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await migrate.migrate(conn)
-        await partitions.create_ahead(conn, end.date(), days_ahead=1, days_behind=days + 1)
+        behind = (end.date() - start.date()).days
+        await partitions.create_ahead(conn, end.date(), days_ahead=1, days_behind=behind + 1)
         await homes.register(conn, [h.home_id for h in sim_homes], district)
         for home in sim_homes:
             await registry.set_device_rooms(conn, home.home_id, DEVICE_ROOMS)
@@ -74,8 +94,7 @@ async def backfill(  # noqa: PLR0913 - each is a distinct choice of the run
                 progress(done, written + len(rows))
         if rows:
             written += await events.store(conn, rows)
-    log.info("backfill_done", homes=len(sim_homes), days=days, events=written)
-    return BackfillResult(homes=len(sim_homes), days=days, events=written)
+    return written
 
 
 def _batches(home_id: str, drafts: list[Draft]) -> list[EventBatch]:

@@ -118,9 +118,16 @@ def _worded(check: Callable[[str], str]) -> Callable[[object], object]:
     return validate
 
 
-Text = Annotated[
-    str, StringConstraints(pattern=TEXT_PATTERN), BeforeValidator(_worded(checked_text))
-]
+WORDED_TEXT = BeforeValidator(_worded(checked_text))
+"""What :data:`Text` words its errors with, for a text type with its lengths inside.
+
+A list's items cannot take ``Field(max_length=…)`` on :data:`Text` (the error would say
+"items", and the document would lose the limit): they are
+``Annotated[Annotated[str, StringConstraints(pattern=TEXT_PATTERN, max_length=…)],
+WORDED_TEXT]``.
+"""
+
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN), WORDED_TEXT]
 """Text as sent: no NUL, no whitespace at either end; lengths go in ``Field``."""
 
 OptionalText = Annotated[
@@ -182,8 +189,13 @@ def _whole(value: object) -> object:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole)]
+AS_WHOLE = BeforeValidator(_whole)
+"""What :data:`WholeNumber` reads ``2.0`` with, for an integer type with bounds inside it
+(an optional one: ``Annotated[Annotated[int, Field(ge=…)] | None, AS_WHOLE]``, or the
+bounds would not reach the integer and the document would show them as unknown keywords)."""
+
+WholeNumber = Annotated[int, AS_WHOLE]
 """A strict integer that also takes ``2.0`` (never ``"2"``, ``true`` or ``2.5``)."""
 
-Weekday = Annotated[Annotated[int, Field(ge=1, le=7)], BeforeValidator(_whole)]
+Weekday = Annotated[Annotated[int, Field(ge=1, le=7)], AS_WHOLE]
 """An ISO weekday, 1 Monday to 7 Sunday. (Its bounds inside, or the schema loses them.)"""

@@ -61,6 +61,7 @@ export async function api(method, path, body = undefined, { quiet401 = false } =
 
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body = {}, options) => api("POST", path, body, options);
+export const put = (path, body, options) => api("PUT", path, body, options);
 
 // The values of the hub's enumerations (alarm states, priorities, outcomes...), never
 // written again here: what the console lists is what the hub accepts.

@@ -1,4 +1,9 @@
-// The operator console: sign-in, the live queue, the selected alarm or call, and the views.
+// The console: sign-in, the live queue, the selected alarm or call, and the views.
+//
+// Each role gets its own console (roles.js): operators the operations room (the queue, the
+// history), social workers the social work (their district's people, each person's page),
+// supervisors and admins both, with a switch between them. Only a role that answers alarms
+// opens the live stream and hears the alarm sound.
 //
 // State lives here; the other modules draw parts of the page from it and call back through
 // the context object ``ctx``.
@@ -26,14 +31,20 @@ import {
   t,
   translatePage,
 } from "./i18n.js";
+import { People } from "./people.js";
+import { Person } from "./person.js";
+import { Plans } from "./plans.js";
 import { Queue } from "./queue.js";
+import { Report } from "./report.js";
+import { Review } from "./review.js";
+import { AREAS, answersAlarms, areaOf, areasOf, firstView, isBoss, landing, mayOpen, viewsOf } from "./roles.js";
 import { Alerter } from "./sounds.js";
 import { Stream } from "./stream.js";
 import { Supervisor } from "./supervisor.js";
 
-const BOSSES = new Set(["supervisor", "admin"]);
-const ACTORS = new Set(["operator", "supervisor", "admin"]);
 const PAGES_AT_MOST = 10;
+/** Where the skip link leads in the operations room (in the social work: the view's heading). */
+const SKIP_TO_QUEUE = "#queue-title";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,14 +54,16 @@ const state = {
   calls: new Map(),
   homes: new Map(), // home_id -> {names: [..], online, last_seen}
   selected: null, // {type: "alarm"|"call", id}
-  view: "queue",
+  view: null,
+  area: null,
+  lastView: {}, // area -> the view last shown in it, to come back to
   waiting: new Set(), // ids of alarms waiting unclaimed at the last look (for the sound)
 };
 
 const ctx = {
   state,
-  isBoss: () => BOSSES.has(state.me?.role),
-  actsOnAlarms: () => ACTORS.has(state.me?.role),
+  isBoss: () => isBoss(state.me?.role),
+  actsOnAlarms: () => answersAlarms(state.me?.role),
   homeNames,
   select,
   claim,
@@ -62,6 +75,8 @@ const ctx = {
   sendSignal: (message) => stream.send(message),
   inCall: () => calls.call !== null,
   ensureHome,
+  showView: (view) => showView(view),
+  openPerson: (homeId, options) => openPerson(homeId, options),
 };
 
 const alerter = new Alerter(renderSound);
@@ -70,6 +85,11 @@ const detail = new Detail(ctx);
 const calls = new CallPanel(ctx);
 const history = new History(ctx);
 const supervisor = new Supervisor(ctx);
+const people = new People(ctx);
+const person = new Person(ctx);
+const review = new Review(ctx);
+const plans = new Plans(ctx);
+const report = new Report(ctx);
 ctx.detail = detail;
 
 const stream = new Stream({
@@ -99,6 +119,9 @@ function boot() {
   $("login-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("sound-enable").addEventListener("click", () => alerter.unlock());
+  for (const button of document.querySelectorAll("[data-area]")) {
+    button.addEventListener("click", () => showArea(button.dataset.area));
+  }
   $("sound-mute").addEventListener("click", () => {
     alerter.unlock();
     if (alerter.muted) alerter.unmute();
@@ -107,9 +130,11 @@ function boot() {
   for (const button of document.querySelectorAll("[data-view]")) {
     button.addEventListener("click", () => showView(button.dataset.view));
   }
-  // Any click or key wakes the audio (browsers start it only after a gesture).
-  document.addEventListener("pointerdown", () => state.me && alerter.unlock(), { capture: true });
-  document.addEventListener("keydown", () => state.me && alerter.unlock(), { capture: true });
+  // Any click or key wakes the audio (browsers start it only after a gesture), for those who
+  // answer alarms: nobody else ever gets an audio context.
+  const wake = () => state.me && ctx.actsOnAlarms() && alerter.unlock();
+  document.addEventListener("pointerdown", wake, { capture: true });
+  document.addEventListener("keydown", wake, { capture: true });
   onSignedOut(() => {
     if (state.me) signedOut(t("error.signed_out"));
   });
@@ -138,7 +163,6 @@ function showLogin(message = "") {
 
 async function signIn(event) {
   event.preventDefault();
-  alerter.unlock();
   const error = $("login-error");
   error.textContent = t("login.checking");
   const username = $("login-username").value.trim();
@@ -146,6 +170,9 @@ async function signIn(event) {
   try {
     const me = await post("/api/v1/auth/login", { username, password }, { quiet401: true });
     await enter(me);
+    // The sign-in was a click or a key: the sound may start (sticky activation), for a role
+    // that answers alarms only.
+    if (ctx.actsOnAlarms()) alerter.unlock();
     error.textContent = "";
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 422)) {
@@ -172,13 +199,28 @@ function signedIn(me) {
   $("login").hidden = true;
   $("shell").hidden = false;
   $("who-box").hidden = false;
-  $("nav-supervisor").hidden = !BOSSES.has(me.role);
+  const areas = areasOf(me.role);
+  const operations = answersAlarms(me.role);
+  // Someone who answers no alarm gets no live queue, no connection light and no sound.
+  $("sound-box").hidden = !operations;
+  $("connection").hidden = !operations;
+  $("area-switch").hidden = areas.length < 2;
+  for (const area of Object.keys(AREAS)) {
+    for (const view of AREAS[area]) $(`nav-${view}`).hidden = !viewsOf(me.role, area).includes(view);
+  }
   renderWho();
-  showView("queue");
-  loadHomeNames();
-  reloadLists();
-  stream.start();
-  queue.focusCurrent();
+  const first = landing(me.role);
+  if (first === null) {
+    announce(t("error.no_views", { role: label("role", me.role) }), { error: true });
+    return;
+  }
+  showView(first);
+  if (operations) {
+    loadHomeNames();
+    reloadLists();
+    stream.start();
+    queue.focusCurrent();
+  }
 }
 
 async function signOut() {
@@ -196,6 +238,9 @@ function signedOut(message) {
   alerter.stop();
   supervisor.stop();
   state.me = null;
+  state.view = null;
+  state.area = null;
+  state.lastView = {};
   state.alarms.clear();
   state.calls.clear();
   state.homes.clear();
@@ -207,7 +252,13 @@ function signedOut(message) {
   setCsrf("");
   detail.clear();
   history.clear();
+  people.clear();
+  person.clear();
+  review.clear();
+  plans.clear();
+  report.clear();
   queue.render();
+  for (const area of Object.keys(AREAS)) $(`area-${area}-main`).hidden = true;
   showLogin(message);
 }
 
@@ -500,19 +551,51 @@ async function explainClaimRefusal(err, id) {
 
 // --- views, header, timers -----------------------------------------------------------------
 
+/** Switch to ``area`` (supervisors and admins): the view last shown there, else its first. */
+function showArea(area) {
+  if (!state.me || !areasOf(state.me.role).includes(area)) return;
+  showView(state.lastView[area] ?? firstView(area));
+  document.querySelector(`#area-${area}-main h2`)?.focus();
+}
+
 function showView(view) {
-  if (view === "supervisor" && !ctx.isBoss()) view = "queue";
+  const role = state.me?.role;
+  if (!mayOpen(role, view)) view = landing(role);
+  if (view === null) return;
+  const area = areaOf(view);
   state.view = view;
-  document.querySelector(".layout").dataset.view = view;
-  for (const name of ["queue", "history", "supervisor"]) {
+  state.area = area;
+  state.lastView[area] = view;
+  for (const name of Object.keys(AREAS)) {
+    $(`area-${name}-main`).hidden = name !== area;
+    $(`nav-${name}`).hidden = name !== area;
+    const button = $(`area-${name}`);
+    button.setAttribute("aria-pressed", name === area ? "true" : "false");
+  }
+  $("area-operations-main").dataset.view = view;
+  // The person's page belongs to "people" in the navigation.
+  const current = view === "person" ? "people" : view;
+  for (const name of [...AREAS.operations, ...AREAS.social, "person"]) {
     $(`view-${name}`).hidden = name !== view;
     const button = $(`nav-${name}`);
-    if (name === view) button.setAttribute("aria-current", "page");
+    if (!button) continue;
+    if (name === current) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  $("skip").setAttribute("href", area === "social" ? `#${view}-title` : SKIP_TO_QUEUE);
+  $("skip").textContent = t(`app.skip.${area}`);
   if (view === "supervisor") supervisor.start();
   else supervisor.stop();
   if (view === "history") history.show();
+  if (view === "people") people.show();
+  if (view === "review") review.show();
+  if (view === "plans") plans.show();
+  if (view === "report") report.show();
+}
+
+function openPerson(homeId, options = {}) {
+  showView("person");
+  person.open(homeId, options);
 }
 
 function renderWho() {
@@ -565,6 +648,12 @@ function rerender() {
   calls.render();
   history.rerender();
   supervisor.render();
+  people.rerender();
+  person.rerender();
+  review.rerender();
+  plans.rerender();
+  report.rerender();
+  if (state.area) $("skip").textContent = t(`app.skip.${state.area}`);
 }
 
 function tick() {

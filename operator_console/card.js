@@ -269,11 +269,11 @@ export class Card {
   }
 }
 
-function entry(label, value, className = "") {
+export function entry(label, value, className = "") {
   return h("div", { class: className }, h("dt", {}, label), h("dd", {}, value ? value : t("card.none")));
 }
 
-function age(birth) {
+export function age(birth) {
   const born = new Date(`${birth}T12:00:00`);
   const now = new Date();
   let years = now.getFullYear() - born.getFullYear();

@@ -120,8 +120,16 @@ export function formatPercent(share) {
   );
 }
 
+/** A number the hub sent as text ("3.1") in the reader's language ("3,1"); else as it came. */
+export function formatDecimal(text) {
+  const value = Number(text);
+  if (text === null || text === undefined || text === "" || !Number.isFinite(value)) return String(text ?? "");
+  return new Intl.NumberFormat(current, { maximumFractionDigits: 1 }).format(value);
+}
+
 const helpers = {
   minutes: formatMinutes,
+  number: formatDecimal,
   when: formatWhen,
   date: formatDate,
   t: (k, p) => t(k, p),
@@ -171,6 +179,19 @@ export function reason(key, params = {}) {
     .map(([name, value]) => `${name}: ${value}`)
     .join(", ");
   return t("reason.unknown", { kind, details });
+}
+
+/** A review entry's reason in words, from the API's ``reason_key`` and ``reason_params``. */
+export function reviewReason(key, params = {}) {
+  if (typeof key === "string" && key.startsWith("review.") && has(key)) {
+    return t(key, params ?? {});
+  }
+  // A change this console has no words for yet (a newer hub): its name and its numbers.
+  const kind = String(key ?? "").replace(/^review\./, "") || "?";
+  const details = Object.entries(params ?? {})
+    .map(([name, value]) => `${name}: ${value}`)
+    .join(", ");
+  return t("review.unknown", { kind, details });
 }
 
 /** Put the words into the static page: data-i18n (text) and data-i18n-<attribute>. */

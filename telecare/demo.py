@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ import psycopg
 from aiohttp import web
 
 from device_sim.backfill import backfill
+from device_sim.drifts import Drift, DriftKind, Life
 from device_sim.home import SimHome
 from device_sim.people import person
 from device_sim.simulation import EventLog, GatewayEmitter, SimClock, Simulation
@@ -38,7 +39,8 @@ from hub.app import CONSUMER, create_app
 from hub.auth.users import Role
 from hub.config import HubSettings
 from hub.loops import indicators
-from hub.storage import migrate
+from hub.review.nightly import review_homes
+from hub.storage import homes, migrate
 from runtime.mqtt import MqttProtocol
 from telecare.demo_history import write_centre_past
 from telecare.demo_register import (
@@ -83,8 +85,20 @@ class DemoOptions:
     """The same seed gives the same people, register and days."""
     incidents_per_minute: float = 2.0
     """Random incidents across all homes per real minute."""
-    history_days: int = 21
-    """Days of history written before the start (two weeks teach the baselines)."""
+    history_days: int = 84
+    """Days of history written before the start: two weeks teach the alarm baselines, ten
+    the review list's (eight weeks against the last two), twelve fill the person's page."""
+
+
+DRIFTS: dict[int, tuple[DriftKind, int, int, float]] = {
+    2: (DriftKind.LESS_ACTIVE, 24, 14, 0.4),
+    3: (DriftKind.NIGHT_BATHROOM, 18, 4, 2.5),
+    5: (DriftKind.STAYS_IN, 20, 2, 1.0),
+}
+"""Demo homes whose person drifts: kind, days ago it began, days to full size, size. One
+slowly less active, one up more often to the bathroom at night, one who stops going out."""
+REVIEWED_DAYS = 28
+"""The history's last days reviewed as the nightly run would have, each on its own day."""
 
 
 class DemoError(TelecareError):
@@ -203,13 +217,25 @@ async def _start(
     return services, simulating
 
 
-def demo_homes(count: int, seed: int) -> list[SimHome]:
-    """The simulated homes ``casa-00001`` and on, their people living on Italian time."""
+def demo_homes(count: int, seed: int, today: date | None = None) -> list[SimHome]:
+    """The simulated homes ``casa-00001`` and on, their people living on Italian time.
+
+    Three of them drift from ``today`` back (:data:`DRIFTS`), so the social workers' review
+    list has real entries with their reasons.
+    """
     zone = ZoneInfo(TIME_ZONE)
-    return [
-        SimHome(f"{HOME_PREFIX}-{n:05d}", person(n, seed), seed, tz=zone)
-        for n in range(1, count + 1)
-    ]
+    today = today or datetime.now(zone).date()
+    homes = []
+    for n in range(1, count + 1):
+        home = SimHome(f"{HOME_PREFIX}-{n:05d}", person(n, seed), seed, tz=zone)
+        drift = DRIFTS.get(n)
+        if drift is not None:
+            kind, days_ago, ramp_days, size = drift
+            home.shaping = Life().with_drift(
+                Drift(kind, today - timedelta(days=days_ago), ramp_days, size)
+            )
+        homes.append(home)
+    return homes
 
 
 def _allow_open_files(wanted: int) -> None:
@@ -294,6 +320,7 @@ async def _prepare(
         # Registered as the history begins, so its calls were planned and its people served.
         since = datetime.now(UTC) - timedelta(days=options.history_days)
         new = await register_homes(conn, plans, since)
+        await homes.registered_since(conn, [h.home_id for h in new], since)
     kept = len(plans) - len(new)
     say(
         f"Register: {len(new)} homes with their residents, contacts, check-ins and calls"
@@ -330,9 +357,14 @@ async def _centre_past(
         days = await indicators.backfill(
             conn, start.date() + timedelta(days=1), yesterday, home_ids
         )
+        opened = 0
+        for back in range(min(REVIEWED_DAYS, history_days - 1), 0, -1):
+            run = await review_homes(conn, yesterday - timedelta(days=back - 1), home_ids, now)
+            opened += run.opened
     say(
         f"Centre's past: {past.alarms} alarms answered, {past.calls} well-being calls made; "
-        f"{days:,} days worked out into indicators, in {time.monotonic() - working:.1f} s"
+        f"{days:,} days worked out into indicators; {opened} entries on the review list; "
+        f"in {time.monotonic() - working:.1f} s"
     )
 
 

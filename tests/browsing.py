@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from consoles import PASSWORD
 from homes import Fleet, panic
+from playwright.async_api import expect
 
 from protocol import EventBatch, EventKind, TriggerEvent
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page
 
 DISTRICT = "ats-nord"
+CONTROLS = "button:visible, input:visible, select:visible, textarea:visible, a:visible"
+"""Everything a user can press, type into or follow."""
 
 
 @dataclass
@@ -84,3 +87,15 @@ def alarm_row(page: Page, home_id: str) -> Locator:
     """The queue's row of ``home_id``'s alarm (not of a home whose id merely starts the same)."""
     where = page.locator(".where", has_text=re.compile(rf"^{re.escape(home_id)}( ·|$)"))
     return page.locator("#queue [role=option]", has=where)
+
+
+async def assert_every_control_named(page: Page) -> int:
+    """Every visible control has a non-empty accessible name; returns how many were checked."""
+    controls = page.locator(CONTROLS)
+    count = await controls.count()
+    for index in range(count):
+        await expect(controls.nth(index)).to_have_accessible_name(re.compile(r"\S"))
+    options = page.locator("[role=option]:visible")
+    for index in range(await options.count()):
+        await expect(options.nth(index)).to_have_accessible_name(re.compile(r"\S"))
+    return count

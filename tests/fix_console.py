@@ -39,6 +39,7 @@ STAFF = [
     ("anna", Role.OPERATOR),
     ("bruno", Role.OPERATOR),
     ("sara", Role.SUPERVISOR),
+    ("carla", Role.SOCIAL_WORKER),
 ]
 
 
@@ -46,7 +47,10 @@ STAFF = [
 async def centre(
     hub: RunningHub, database_url: str, home_id: str, mqtt_options: MqttOptions
 ) -> AsyncIterator[Centre]:
-    """Two homes with residents and contacts, operators anna and bruno, supervisor sara."""
+    """Two homes with residents and contacts, and the district's staff.
+
+    Operators anna and bruno, supervisor sara, social worker carla.
+    """
     other = f"{home_id}-b"
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await migrate.migrate(conn)

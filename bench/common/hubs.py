@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 HUB_READY_TIMEOUT_S = 60.0
 HUB_FLAGS = ("batch_max_events", "batch_max_wait_ms", "event_writers")
 """Hub settings a benchmark may take as flags (else from ``TELECARE_*``)."""
+SOURCE = Path(__file__).resolve().parents[2]
+"""The checkout this benchmark runs from."""
 REPORTED_SETTINGS = (
     *HUB_FLAGS,
     "queue_capacity_events",
@@ -90,9 +92,12 @@ def hub_environment(
 ) -> dict[str, str]:
     """The hubs' environment: ours (TELECARE_* passes through), the flags, the fixed part.
 
-    ``flags`` are hub settings by name (:data:`HUB_FLAGS`); one that is None is left out.
+    ``flags`` are hub settings by name (:data:`HUB_FLAGS`); one that is None is left out. The
+    hubs import this checkout's code first: ``telecare`` is installed from wherever the
+    environment was made, which need not be the checkout benchmarked (a git worktree).
     """
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
     for name, value in (flags or {}).items():
         if value is not None:
             env[f"TELECARE_{name.upper()}"] = str(value)

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.settings import WellbeingSettings
-from hub.fields import Day, LocalTime, OptionalText, RawText, Text, Weekday, WholeNumber
+from hub.fields import (
+    AS_WHOLE,
+    TEXT_PATTERN,
+    WORDED_TEXT,
+    Day,
+    LocalTime,
+    OptionalText,
+    RawText,
+    Text,
+    Weekday,
+    WholeNumber,
+)
 from hub.zones import ZONE_NAMES, known_zone
 from protocol import Room
 
@@ -370,6 +381,100 @@ class CallOutcomeRequest(_In):
 
     outcome: Literal["spoke", "no_answer", "skipped"]
     notes: OptionalText = Field(default=None, max_length=4000)
+
+
+class CareServiceIn(_In):
+    """One service a care plan agrees: what it is, who provides it, how often."""
+
+    what: Text = Field(
+        min_length=1,
+        max_length=200,
+        description="The service, e.g. a well-being call, a visit, meals delivered.",
+    )
+    provider: Text = Field(
+        min_length=1,
+        max_length=200,
+        description="Who provides it: the centre, a third-sector partner, the family...",
+    )
+    times: WholeNumber = Field(ge=1, le=100, description="How many times in each period.")
+    per: Literal["day", "week", "month"] = Field(description="The period the times are counted in.")
+
+
+Goal = Annotated[
+    Annotated[str, StringConstraints(pattern=TEXT_PATTERN, min_length=1, max_length=1000)],
+    WORDED_TEXT,
+]
+"""One goal of a care plan (its lengths inside: see :data:`hub.fields.WORDED_TEXT`)."""
+
+PlanVersion = Annotated[Annotated[int, Field(ge=0, le=1_000_000)] | None, AS_WHOLE]
+"""A care plan's version number, 0 for none yet, or null."""
+
+
+class CarePlanIn(_In):
+    """Body of ``PUT …/care-plan``: the whole plan, saved as its next version."""
+
+    resident_id: UUID | None = Field(
+        default=None, description="The resident the plan is for (None: the home as a whole)."
+    )
+    goals: list[Goal] = Field(min_length=1, max_length=20)
+    services: list[CareServiceIn] = Field(default_factory=list, max_length=30)
+    responsible: Text = Field(
+        min_length=1,
+        max_length=64,
+        description="Username of the social worker who answers for the plan: a social"
+        " worker, supervisor or admin who serves the home's district.",
+    )
+    next_review: Day = Field(description="When the plan is next reviewed.")
+    notes: Text = Field(default="", max_length=4000)
+    based_on_version: PlanVersion = Field(
+        default=None,
+        description="The version this change was made from (0: there was no plan). When given"
+        " and another version has been saved since, the answer is 409 and nothing is saved.",
+    )
+
+
+class CarePlanVersion(BaseModel):
+    """One version of a home's care plan, with who saved it and when."""
+
+    home_id: str
+    version: int
+    resident_id: UUID | None
+    goals: list[str]
+    services: list[CareServiceIn]
+    responsible: str
+    next_review: Day
+    notes: str
+    saved_by: str
+    saved_at: datetime
+
+
+class CarePlanOut(BaseModel):
+    """A home's care plan: the version in force, and every version, newest first."""
+
+    home_id: str
+    current: CarePlanVersion | None = Field(description="None: the home has no plan yet.")
+    history: list[CarePlanVersion]
+
+
+class DuePlanOut(BaseModel):
+    """A plan in force whose review is due."""
+
+    home_id: str
+    district: str
+    version: int
+    resident_id: UUID | None
+    resident_name: str | None = Field(
+        description="The plan's resident (None: the plan is for the home, or they moved out)."
+    )
+    residents: list[str] = Field(description="Everyone living in the home now, by name.")
+    responsible: str
+    next_review: Day
+
+
+class DuePlanList(BaseModel):
+    """Plans due for review, the earliest review first."""
+
+    items: list[DuePlanOut]
 
 
 class Deleted(BaseModel):

@@ -10,11 +10,13 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
 from hub.api.activity_models import ActivityRange
-from hub.fields import RAW_TEXT_PATTERN
+from hub.fields import RAW_TEXT_PATTERN, TEXT_PATTERN
+from hub.reports.figures import Table
+from hub.reports.monthly import MONTH_PATTERN
 from protocol.base import DeviceId, HomeId, Instant
 
 PAGE_MAX = 200
@@ -124,7 +126,41 @@ class EventsQuery(_Params):
 class ActivityQuery(_Params):
     """How much of a person's history the page shows, ending on which day."""
 
-    range: ActivityRange = ActivityRange.TWELVE_WEEKS
+    # Inline, not a reference to $defs: the document's parameters are written out in place.
+    range: Annotated[
+        ActivityRange,
+        WithJsonSchema(
+            {"type": "string", "enum": [r.value for r in ActivityRange], "default": "12w"}
+        ),
+    ] = ActivityRange.TWELVE_WEEKS
     until: date | None = Field(
         default=None, description="The last day shown (the home's yesterday when not given)."
     )
+
+
+class DuePlansQuery(_Params):
+    """Which care plans ``GET /api/v1/care-plans/due`` lists."""
+
+    within_days: int = Field(
+        default=0,
+        ge=0,
+        le=366,
+        description="Plans whose review falls on or before the home's today plus this many"
+        " days (0: due today or overdue).",
+    )
+
+
+class DistrictMonthPath(_Params):
+    """A district and a calendar month in the path."""
+
+    district: str = Field(min_length=1, max_length=64, pattern=TEXT_PATTERN)
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM, 1970 to 2199.")
+
+
+class DistrictTablePath(DistrictMonthPath):
+    """A district, a month and one table of its figures in the path."""
+
+    # Inline, not a reference to $defs: the document's parameters are written out in place.
+    table: Annotated[
+        Table, WithJsonSchema({"type": "string", "enum": [table.value for table in Table]})
+    ]

@@ -14,10 +14,12 @@ from pydantic import BaseModel, Field
 from hub.alarms.lifecycle import OPEN_STATES, AlarmState
 from hub.alarms.rules import PRIORITY_LEVELS
 from hub.alarms.wellbeing_calls import CallOutcome, CallState
-from hub.api.models import Outcome, ResponderResult
+from hub.api.models import CareServiceIn, Outcome, ResponderResult
+from hub.api.review_models import ReviewOutcome
 from hub.api.routing import Call, RouteTable
 from hub.auth.users import Role
-from protocol import EventKind, TriggerEvent
+from hub.reports.figures import Table
+from protocol import EventKind, Room, TriggerEvent
 
 ROUTES = RouteTable()
 
@@ -46,6 +48,18 @@ class Vocabulary(BaseModel):
     trigger_kinds: list[EventKind] = Field(
         description="Kinds of alarm sensor events, which fire and restore (``value.active``)."
     )
+    rooms: list[Room] = Field(
+        description="The rooms a device can be in (``PUT …/devices/{device_id}``)."
+    )
+    review_outcomes: list[ReviewOutcome] = Field(
+        description="What a social worker did about a review list entry (``POST …/seen``)."
+    )
+    care_service_periods: list[str] = Field(
+        description="The periods a care plan's service is counted in (``per``)."
+    )
+    report_tables: list[Table] = Field(
+        description="The tables of a district's month: a CSV file each (``…/csv/{table}.csv``)."
+    )
 
 
 VOCABULARY = Vocabulary(
@@ -58,13 +72,17 @@ VOCABULARY = Vocabulary(
     call_outcomes=list(CallOutcome),
     roles=list(Role),
     trigger_kinds=list(get_args(TriggerEvent.model_fields["kind"].annotation)),
+    rooms=list(Room),
+    review_outcomes=list(ReviewOutcome),
+    care_service_periods=list(get_args(CareServiceIn.model_fields["per"].annotation)),
+    report_tables=list(Table),
 )
 """Built once: the enumerations do not change while the hub runs."""
 
 
 @ROUTES.get("/api/v1/vocabulary", "The values of the hub's enumerations, for consoles")
 async def vocabulary(_call: Call) -> Vocabulary:
-    """Alarm states, priorities, outcomes, call states, roles and trigger kinds.
+    """Alarm states, priorities, outcomes, call states, roles, trigger kinds and rooms.
 
     Nothing here is secret, but the API's rule stays one rule: besides signing in, only its
     OpenAPI description answers a caller who is not signed in.

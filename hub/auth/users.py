@@ -136,6 +136,12 @@ async def set_active(
         await audit.record(conn, actor, action, f"user:{username}")
 
 
+async def active_user(conn: AsyncConnection[Any], username: str) -> User | None:
+    """The active user of this name (None for a missing or disabled one)."""
+    found = await stored.active_user(conn, username)
+    return None if found is None else _user(found)
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return bool(_HASHER.verify(password_hash, password))

@@ -1,8 +1,10 @@
-"""The nightly run: each home's day in numbers once the day is over, and the history backfill.
+"""The nightly run: each home's day in numbers once the day is over, then the review list.
 
 A home's day is worked out once its local night has come (:data:`RUN_FROM`, so that a unit's
 outbox has had time to deliver the evening), from its stored events, alarms and calls; days
-missed while no hub ran are caught up (:data:`CATCH_UP_DAYS`). One hub at a time does it.
+missed while no hub ran are caught up (:data:`CATCH_UP_DAYS`). Each day worked out is then
+reviewed for early signs of decline (:mod:`hub.review.nightly`). One hub at a time does it.
+:func:`backfill` works out past days again, without reviewing them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import psycopg
 import structlog
 
 from hub.indicators.daily import DailyIndicators, Reading, compute, window
+from hub.review.nightly import review_homes
 from hub.storage import indicators, locks
 from hub.zones import zone_of
 
@@ -78,7 +81,7 @@ def due_day(now: datetime, zone_name: str) -> date:
 
 
 async def nightly_once(conn: psycopg.AsyncConnection[Any], now: datetime) -> dict[date, list[str]]:
-    """Work out every home's due days not yet worked out; return the homes done per day.
+    """Work out and review every home's due days not yet worked out; the homes done per day.
 
     Use on a connection in autocommit mode (the turn between hubs is a session lock).
     """
@@ -91,6 +94,7 @@ async def nightly_once(conn: psycopg.AsyncConnection[Any], now: datetime) -> dic
                 todo = await indicators.not_done(conn, home_ids, day)
                 if todo:
                     await work_out(conn, day, zone_name, todo)
+                    await review_homes(conn, day, todo, now)
                     done.setdefault(day, []).extend(todo)
     for day, home_ids in done.items():
         log.info("indicators_worked_out", day=day.isoformat(), homes=len(home_ids))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
 
     from psycopg import AsyncConnection
 
@@ -41,3 +42,19 @@ async def count_not_matching(conn: AsyncConnection[object], pattern: str) -> int
     """How many registered homes have an id the regular expression ``pattern`` does not match."""
     cursor = await conn.execute("SELECT count(*) FROM homes WHERE home_id !~ %s", (pattern,))
     return int((await cursor.fetchone() or (0,))[0])  # type: ignore[index]
+
+
+async def registered_since(
+    conn: AsyncConnection[object], home_ids: Sequence[str], since: datetime
+) -> None:
+    """Record ``home_ids`` and their residents as served from ``since``.
+
+    For a register brought over from another system, or a demo whose history begins before
+    it was set up.
+    """
+    await conn.execute(
+        "UPDATE homes SET created_at = %s WHERE home_id = ANY(%s)", (since, list(home_ids))
+    )
+    await conn.execute(
+        "UPDATE residents SET joined_at = %s WHERE home_id = ANY(%s)", (since, list(home_ids))
+    )

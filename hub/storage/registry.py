@@ -130,7 +130,8 @@ async def delete_resident(conn: AsyncConnection[Any], home_id: str, resident_id:
     """Remove a resident (moved out, died); False if there is none.
 
     Their plan of calls goes with them, and their calls still in the queue are closed as
-    skipped, on record.
+    skipped, on record. When they joined and left stays in ``resident_departures`` (no name,
+    nothing personal) for the district's monthly figures.
     """
     await conn.execute(
         "UPDATE call_tasks SET state = 'skipped', outcome = 'skipped', claimed_by = NULL,"
@@ -141,7 +142,11 @@ async def delete_resident(conn: AsyncConnection[Any], home_id: str, resident_id:
         (home_id, uuid.UUID(resident_id)),
     )
     cursor = await conn.execute(
-        "DELETE FROM residents WHERE home_id = %s AND resident_id = %s RETURNING 1",
+        "WITH gone AS (DELETE FROM residents WHERE home_id = %s AND resident_id = %s"
+        "  RETURNING resident_id, home_id, joined_at)"
+        " INSERT INTO resident_departures (resident_id, home_id, district, joined_at, left_at)"
+        " SELECT g.resident_id, g.home_id, h.district, g.joined_at, now()"
+        " FROM gone g JOIN homes h USING (home_id) RETURNING 1",
         (home_id, uuid.UUID(resident_id)),
     )
     return await cursor.fetchone() is not None

@@ -66,6 +66,16 @@ async def active_password_hash(
     return row[0], (username, row[1], row[2])
 
 
+async def active_user(conn: AsyncConnection[Any], username: str) -> UserRow | None:
+    """An active user; None for a missing or disabled one."""
+    cursor = await conn.execute(
+        "SELECT username, role, districts FROM users WHERE username = %s AND active",
+        (username,),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def count_not_named(conn: AsyncConnection[Any], names: Sequence[str]) -> int:
     """How many users have none of ``names``."""
     cursor = await conn.execute(

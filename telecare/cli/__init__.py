@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from runtime import __version__
-from telecare.cli import db, demo, gateway, homes, hub, indicators, protocol, sim, users
+from telecare.cli import db, demo, gateway, homes, hub, indicators, protocol, report, sim, users
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"telecare {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for group in (protocol, hub, gateway, sim, demo, users, db, homes, indicators):
+    for group in (protocol, hub, gateway, sim, demo, users, db, homes, indicators, report):
         group.add_commands(commands)
     return parser
 

@@ -19,7 +19,7 @@ from fix_hub import register_homes
 from queries import rows
 from services import options_for
 
-from device_sim.backfill import backfill
+from device_sim.backfill import backfill, backfill_span
 from device_sim.control import control_app
 from device_sim.home import IncidentKind
 from device_sim.simulation import EventLog, LoadEmitter, SimClock, Simulation, make_homes
@@ -75,6 +75,25 @@ async def test_backfill_writes_the_routines_history_with_its_rollup(
     assert await rows(database_url, "SELECT count(*) FROM homes WHERE district = 'ats-sim'") == [
         (3,)
     ]
+
+
+async def test_a_span_carries_a_history_on_without_a_gap_or_a_repeat(
+    database_url: str, home_id: str
+) -> None:
+    """The hours after a history, written as a span, are the readings of those hours, once."""
+    homes = make_homes(2, seed=2, prefix=home_id)
+    until = datetime(2026, 11, 24, 6, tzinfo=UTC)
+    later = until + timedelta(hours=5, minutes=17)
+    await backfill(database_url, homes, 1, "ats-sim", until=until)
+    written = await backfill_span(database_url, homes, "ats-sim", until, later)
+    expected = [
+        (h.home_id, d.device_id, d.ts)
+        for h in homes
+        for d in h.readings(until - timedelta(days=1), later)
+    ]
+    assert written == sum(len(h.readings(until, later)) for h in homes) > 0
+    stored = await rows(database_url, "SELECT home_id, device_id, ts FROM events ORDER BY 1, 3")
+    assert sorted(stored) == sorted(expected)
 
 
 @pytest.mark.mqtt5

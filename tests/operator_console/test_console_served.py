@@ -28,6 +28,8 @@ async def test_the_page_and_its_modules_come_with_a_strict_policy(hub: RunningHu
             ("/console/locales/it.js", "text/javascript"),
             ("/console/console.css", "text/css"),
             ("/console/favicon.svg", "image/svg+xml"),
+            ("/console/vendor/uplot/uPlot.esm.js", "text/javascript"),
+            ("/console/vendor/uplot/uPlot.min.css", "text/css"),
         ]:
             async with http.get(f"{hub.url}{path}") as response:
                 assert response.status == 200, path

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 RULES_BEYOND_SCHEMA = {
     "PUT /api/v1/homes/{home_id}/rules",
     "PUT /api/v1/homes/{home_id}/call_schedule",
+    "PUT /api/v1/homes/{home_id}/care-plan",
 }
 """Bodies with rules JSON Schema cannot write, between fields (a cold limit below the hot one)
 or against stored data (a resident of this home): a schema-valid body may still be a 422

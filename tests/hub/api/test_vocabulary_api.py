@@ -15,9 +15,11 @@ from fix_hub import register_homes
 from hub.alarms.lifecycle import AlarmState
 from hub.alarms.rules import PRIORITY_LEVELS
 from hub.alarms.wellbeing_calls import CallOutcome, CallState
-from hub.api.models import CallOut, CallOutcomeRequest, Outcome, ResponderResult
+from hub.api.models import CallOut, CallOutcomeRequest, CareServiceIn, Outcome, ResponderResult
+from hub.api.review_models import ReviewOutcome
 from hub.auth.users import Role, add_user, create_token
-from protocol import EventKind, TriggerEvent
+from hub.reports.figures import Table
+from protocol import EventKind, Room, TriggerEvent
 
 if TYPE_CHECKING:
     from enum import StrEnum
@@ -64,6 +66,10 @@ async def test_every_signed_in_user_reads_the_hubs_own_enumerations(
         "trigger_kinds": [
             kind.value for kind in get_args(TriggerEvent.model_fields["kind"].annotation)
         ],
+        "rooms": values(Room),
+        "review_outcomes": values(ReviewOutcome),
+        "care_service_periods": list(get_args(CareServiceIn.model_fields["per"].annotation)),
+        "report_tables": values(Table),
     }
     assert set(vocabulary["trigger_kinds"]) <= set(values(EventKind))
 
