@@ -219,13 +219,9 @@ def clock(minutes: float) -> str:
 
 LEVELS = (
     _Level(Indicator.ACTIVE_HOURS, Direction.DOWN, _median, mad_sd, 0.5, _one_decimal),
-    _Level(
-        Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, sd, 0.5, _one_decimal
-    ),
+    _Level(Indicator.NIGHT_BATHROOM_VISITS, Direction.UP, trimmed_mean, sd, 0.5, _one_decimal),
     _Level(Indicator.RISE_MIN, Direction.UP, _median, mad_sd, 15.0, clock),
-    _Level(
-        Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, sd, 10.0, _whole
-    ),
+    _Level(Indicator.NIGHT_OUT_OF_BED_MINUTES, Direction.UP, trimmed_mean, sd, 10.0, _whole),
     _Level(Indicator.KITCHEN_VISITS, Direction.DOWN, trimmed_mean, sd, 0.5, _one_decimal),
 )
 
@@ -338,8 +334,10 @@ def _past(
     now: float,
     share: float = 1.0,
 ) -> bool:
-    """Whether ``now`` is past ``share`` of the rule's threshold from ``usual`` (and of the
-    least change of :data:`SPREADS` spreads)."""
+    """Whether ``now`` is past ``share`` of the rule's threshold from ``usual``.
+
+    And past the least change of :data:`SPREADS` spreads.
+    """
     least = SPREADS * spread * (1.0 if GUARD_FULL else share)
     if isinstance(rule, DropRule):
         return usual - now >= max(share * usual * rule.share, least)
