@@ -49,9 +49,8 @@ MIN_LAST_WEEK_DAYS = 4
 MIN_BASELINE_DAYS = 28
 """Days at home needed in the eight weeks before: four weeks of history at the least."""
 SPREADS = 1.5
-FORTNIGHT_SHARE = 1.0
-GUARD_FULL = 1.0
 """A change must also be this many of the person's usual day-to-day spreads."""
+FORTNIGHT_SHARE = 1.0
 MAD_TO_SD = 1.4826
 """The median absolute deviation of normal values times this is their standard deviation."""
 TRIM = 0.1
@@ -338,7 +337,7 @@ def _past(
 
     And past the least change of :data:`SPREADS` spreads.
     """
-    least = SPREADS * spread * (1.0 if GUARD_FULL else share)
+    least = SPREADS * spread
     if isinstance(rule, DropRule):
         return usual - now >= max(share * usual * rule.share, least)
     if isinstance(rule, RiseRule):
