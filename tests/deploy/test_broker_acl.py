@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,8 @@ def login(broker: Broker, user: str, password: str | None = None) -> aiomqtt.Cli
         password=password or USERS[user],
         timeout_s=5,
     )
-    return make_client(options, identifier=f"{user}-{id(options)}", username=user)
+    # A fresh id per client: two sessions of one user must not take each other over.
+    return make_client(options, identifier=f"{user}-{uuid.uuid4().hex[:12]}", username=user)
 
 
 def ack_for(home_id: str) -> bytes:
