@@ -58,6 +58,7 @@ export class Report {
     this.month = lastMonth();
     this.districts = [];
     this.ticket = 0;
+    this.choice = null;
   }
 
   clear() {
@@ -67,11 +68,20 @@ export class Report {
     this.district = null;
     this.month = lastMonth();
     this.districts = [];
+    this.choice = null;
     replace(this.root);
   }
 
   rerender() {
-    if (this.district) this.render();
+    if (!this.district) return;
+    // New words for the form, with what is typed in it kept.
+    const typed = this.choice && { district: this.choice.district.value, month: this.choice.month.value };
+    this.choice = null;
+    this.render();
+    if (typed) {
+      this.choice.district.value = typed.district;
+      this.choice.month.value = typed.month;
+    }
   }
 
   /** The districts the user may report on: theirs, or (an admin's) every district with homes. */
@@ -88,6 +98,7 @@ export class Report {
     }
     this.districts = districts.sort();
     if (!this.district || !this.districts.includes(this.district)) this.district = this.districts[0] ?? null;
+    this.choice = null;
     await this.load();
   }
 
@@ -113,7 +124,12 @@ export class Report {
     return `/api/v1/districts/${encodeURIComponent(this.district)}/months/${this.month}${suffix}`;
   }
 
-  render() {
+  /**
+   * The district and month chosen, built once per view: a render while a month loads must not
+   * throw away what the user is typing (the month they asked for would become the one shown).
+   */
+  choiceForm() {
+    if (this.choice) return this.choice;
     const title = h("h2", { id: "report-title", tabindex: "-1" }, t("report.title"));
     const district = select({ name: "district" }, this.districts.map((d) => [d, d]));
     district.value = this.district ?? "";
@@ -135,6 +151,12 @@ export class Report {
       field(t("report.month"), month),
       h("button", { type: "submit", class: "primary" }, t("report.show")),
     );
+    this.choice = { title, form, district, month };
+    return this.choice;
+  }
+
+  render() {
+    const { title, form } = this.choiceForm();
     if (!this.district) {
       replace(this.root, title, h("p", { class: this.error ? "error" : "empty" }, this.error ?? t("report.no_district")));
       return;
