@@ -10,9 +10,10 @@ Pure: a home's daily indicators in, the changes worth a social worker's look out
   (for counts, their standard deviation);
 - a change counts when the recent value is past the district's threshold (a quarter fewer
   active hours, bathroom visits doubled...) **and** past the usual value by at least
-  :data:`SPREADS` spreads, and the last :data:`LAST_WEEK` days on their own are past it too:
-  half the fortnight must have changed, and still be changed, so one bad night or a few
-  days unwell (a cold) are not a finding;
+  :data:`SPREADS` spreads, and the last :data:`LAST_WEEK` days on their own are past it too
+  (the fortnight as a whole need only be past :data:`FORTNIGHT_SHARE` of the threshold, so
+  a change that grew over the two weeks counts): the change must last, so one bad night or
+  a few days unwell (a cold) are not a finding;
 - going out is a run: no outing on the last days at home, for at least the district's days
   and as long as it takes for such a run to be unlikely for this person
   (:func:`needed_run`);
@@ -50,14 +51,23 @@ MIN_BASELINE_DAYS = 28
 """Days at home needed in the eight weeks before: four weeks of history at the least."""
 SPREADS = 1.5
 """A change must also be this many of the person's usual day-to-day spreads."""
-FORTNIGHT_SHARE = 1.0
+FORTNIGHT_SHARE = 0.5
+"""The share of the threshold the whole fortnight must pass; the last week must pass all of
+it. A decline that grew over the fortnight has only half of it in the first week, so the
+fortnight's centre is past about half the change that the last week shows."""
 MAD_TO_SD = 1.4826
 """The median absolute deviation of normal values times this is their standard deviation."""
 TRIM = 0.1
 """The share of the highest and of the lowest days a trimmed mean leaves out."""
-UNLIKELY = 1e-4
+UNLIKELY = 1e-3
 """A run of days without going out counts once a day starting it is this unlikely for the
-person: their usual chance of a day in, to the power of the run's length."""
+person: their usual chance of a day in, to the power of the run's length. One in 1,000 (a
+false entry about once in ten years a person, on the simulated people) rather than one in
+10,000, which cannot find in time someone out on under about half of their days who stops."""
+FEWER_UNLIKELY = 1e-4
+"""Going out less (a week without any, and few days out in the fortnight) counts when so few
+days out are this unlikely for the person. Kept stricter than a run: it is found before the
+district's days without any outing have passed."""
 
 
 class Direction(StrEnum):
@@ -396,7 +406,7 @@ def _outings(
     if run >= needed:
         return found
     # Going out less and less: hardly out this fortnight, and not at all the last week.
-    if run >= LAST_WEEK and binomial_cdf(out_days, len(recent), share) <= UNLIKELY:
+    if run >= LAST_WEEK and binomial_cdf(out_days, len(recent), share) <= FEWER_UNLIKELY:
         return replace(
             found,
             recent=out_days / len(recent),

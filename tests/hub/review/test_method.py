@@ -119,8 +119,9 @@ def test_getting_up_later_and_staying_in() -> None:
 def test_someone_who_rarely_goes_out_needs_a_longer_run() -> None:
     """A run of days in must be unlikely for the person, not only 10 days long."""
     assert needed_run(10, 0.8) == 10
-    assert needed_run(10, 0.5) == 14
-    assert needed_run(10, 0.3) == 26
+    assert needed_run(10, 0.5) == 10
+    assert needed_run(10, 0.4) == 14
+    assert needed_run(10, 0.3) == 20
     assert needed_run(10, 0.0) is None
     rarely = [replace(d, outings=int(d.day.toordinal() % 3 == 0)) for d in usual_days()]
     assert found(changed(rarely, ON - timedelta(days=13), outings=0)) == {}
