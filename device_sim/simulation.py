@@ -3,7 +3,8 @@
 Two ways to send (``Emitter``):
 
 - :class:`LoadEmitter`, many homes over a few connections: each reading is published as a
-  one-event batch on its home's ``up/events`` (as a unit does in normal running), with the
+  one-event batch on its home's ``up/events``, or ``up/alarms`` for an alarm-class event (as
+  a unit does in normal running), with the
   home's own ``seq``, and sent again until the hub's ack names it. For test and load brokers:
   one connection speaks for many homes, which a production ACL forbids.
 - :class:`GatewayEmitter`, each home runs the real home unit (:class:`gateway.unit.HomeUnit`)
@@ -45,6 +46,7 @@ from protocol import (
     Presence,
     Status,
     StatusReason,
+    channel_for,
     decode,
     encode,
     topic,
@@ -220,6 +222,7 @@ class _LoadHome:
 @dataclass
 class _Unacked:
     home_id: str
+    topic: str
     payload: bytes
     resend_at: float
     attempts: int = 0
@@ -316,10 +319,11 @@ class LoadEmitter:
             await link.close()
 
     def _send(self, event: Event) -> None:
-        where = topic(event.home_id, Channel.EVENTS)
-        payload = encode(EventBatch(home_id=event.home_id, events=[event]))
+        batch = EventBatch(home_id=event.home_id, events=[event])
+        where = topic(event.home_id, channel_for(batch))
+        payload = encode(batch)
         self._unacked[event.event_id] = _Unacked(
-            event.home_id, payload, time.monotonic() + RESEND_AFTER_S
+            event.home_id, where, payload, time.monotonic() + RESEND_AFTER_S
         )
         self._homes[event.home_id].unacked += 1
         self._link_of[event.home_id].publish(where, payload, qos=1)
@@ -381,9 +385,7 @@ class LoadEmitter:
             if now >= entry.resend_at and now >= self._homes[entry.home_id].offline_until:
                 entry.attempts += 1
                 entry.resend_at = now + min(RESEND_AFTER_S * 2**entry.attempts, RESEND_MAX_S)
-                self._link_of[entry.home_id].publish(
-                    topic(entry.home_id, Channel.EVENTS), entry.payload, qos=1
-                )
+                self._link_of[entry.home_id].publish(entry.topic, entry.payload, qos=1)
 
     def _heartbeats(self, home_ids: list[str], now: float, uptime_s: int) -> None:
         for home_id in home_ids:

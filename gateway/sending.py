@@ -1,8 +1,11 @@
 """Which waiting events the home unit sends now: pure rules, no I/O.
 
-- Events go in ``seq`` order, except that the devices with an alarm-class event waiting go
-  first (each device's own events still in order), so a panic press never waits behind a
-  backlog of telemetry and no device's events overtake each other.
+- Alarm-class events go first, in batches of their own for the ``up/alarms`` channel, which
+  the hub reads on a connection of its own: a panic press never waits behind a backlog of
+  telemetry, at the unit, at the broker or in the hub.
+- The rest go in ``seq`` order, except that the devices with an alarm-class event waiting go
+  first (each device's own events still in order), so what led to an alarm (the fall
+  detector's last readings) is not behind the backlog either.
 - A sent event is in flight until the hub's ack names it; without an ack it is sent again
   after ``ack_timeout_s``, doubling each time up to ``max_backoff_s``.
 - At most ``window`` events are in flight, so a unit back from a long outage does not flood
@@ -65,7 +68,9 @@ class SendPlan:
             )
             backoff = min(self.ack_timeout_s * 2**attempts, self.max_backoff_s)
             self._flights[event.event_id] = _Flight(now + backoff, attempts + 1)
-        return self._batches(chosen)
+        alarms = [e for e in chosen if e.kind.is_alarm_class]
+        rest = [e for e in chosen if not e.kind.is_alarm_class]
+        return self._batches(alarms) + self._batches(rest)
 
     def next_resend(self) -> float | None:
         """When the earliest in-flight event is due again (None if nothing is in flight)."""

@@ -45,6 +45,7 @@ from protocol import (
     SelfTestCommand,
     Status,
     StatusReason,
+    channel_for,
     decode_topic,
     encode,
     topic,
@@ -293,7 +294,8 @@ class HomeUnit:
             now = self._clock()
             waiting = self._outbox.first_to_send(self._plan.window)
             for batch in self._plan.due(waiting, now):
-                await client.publish(topic(self._home_id, Channel.EVENTS), encode(batch), qos=1)
+                where = topic(self._home_id, channel_for(batch))
+                await client.publish(where, encode(batch), qos=1)
                 self.sent.extend(e.event_id for e in batch.events)
                 log.debug("gateway_sent", home_id=self._home_id, events=len(batch.events))
             resend_at = self._plan.next_resend()

@@ -16,7 +16,7 @@ from hub.api.routes import add_api
 from hub.api.stream import CALL_RELAY, feed_context
 from hub.calls.relay import CallRelay
 from hub.config import HubSettings
-from hub.ingest.consumer import Consumer, NotConnectedError
+from hub.ingest.consumer import Connection, Consumer, NotConnectedError, publish_on_first
 from hub.ingest.registry import HomeRegister
 from hub.ingest.router import IngestLanes, Router
 from hub.ingest.writers import BatchPolicy, Writers
@@ -25,6 +25,7 @@ from hub.loops.indicators import nightly_forever
 from hub.loops.maintenance import maintain_forever, maintain_once
 from hub.metrics import HubMetrics
 from hub.storage import events, health, migrate
+from protocol import alarm_filter, hub_filters
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -37,6 +38,7 @@ Pool = AsyncConnectionPool[psycopg.AsyncConnection[object]]
 SETTINGS = web.AppKey("settings", HubSettings)
 METRICS = web.AppKey("metrics", HubMetrics)
 CONSUMER = web.AppKey("consumer", Consumer)
+ALARM_CONSUMER = web.AppKey("alarm_consumer", Consumer)
 WRITER_TASKS = web.AppKey("writer_tasks", list)
 WRITERS = web.AppKey("writers", Writers)
 STUCK_AFTER_S = 30.0
@@ -125,12 +127,24 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     log.info("homes_loaded", homes=await register.load())
     lanes = IngestLanes.with_capacity(settings.queue_capacity_events)
     router = Router(register, lanes, metrics, app[CALL_RELAY].from_home)
-    consumer = Consumer(settings, router.route, metrics)
+    consumer = Consumer(
+        settings,
+        router.route,
+        metrics,
+        Connection("telemetry", hub_filters(), settings.mqtt_client_id),
+    )
+    alarm_consumer = Consumer(
+        settings,
+        router.route,
+        metrics,
+        Connection("alarms", [alarm_filter()], f"{settings.mqtt_client_id}-alarms"),
+    )
     writers = Writers(pool, consumer.publish, metrics)
+    urgent_receipts = publish_on_first(alarm_consumer, consumer)
     telemetry = BatchPolicy(settings.batch_max_events, settings.batch_max_wait_ms / 1000)
     urgent = BatchPolicy(settings.batch_max_events, 0.0)
     tasks = [
-        asyncio.create_task(writers.events(lanes.urgent, urgent, "urgent")),
+        asyncio.create_task(writers.events(lanes.urgent, urgent, "urgent", urgent_receipts)),
         *(
             asyncio.create_task(writers.events(lanes.normal, telemetry, "normal"))
             for _ in range(settings.event_writers)
@@ -140,12 +154,13 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     ]
     for task in tasks:
         task.add_done_callback(_report_writer_end)
-    consuming = asyncio.create_task(consumer.run())
+    consuming = [asyncio.create_task(c.run()) for c in (alarm_consumer, consumer)]
     app[CONSUMER] = consumer
+    app[ALARM_CONSUMER] = alarm_consumer
     app[WRITER_TASKS] = tasks
     app[WRITERS] = writers
     yield
-    await consumer.stop_reading()
+    await asyncio.gather(consumer.stop_reading(), alarm_consumer.stop_reading())
     lanes.close()
     try:
         async with asyncio.timeout(settings.shutdown_grace_s):
@@ -155,7 +170,8 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
         # acknowledged, so the broker delivers it again to the next hub.
         log.warning("shutdown_left_events_unstored", note="the broker will deliver them again")
     consumer.release()
-    await consuming
+    alarm_consumer.release()
+    await asyncio.gather(*consuming)
     log.info("ingest_stopped")
 
 
@@ -175,8 +191,8 @@ async def _readyz(request: web.Request) -> web.Response:
     """
     app = request.app
     checks = {"database": False, "broker": False, "writers": False}
-    consumer = app.get(CONSUMER)
-    checks["broker"] = consumer is not None and consumer.connected
+    consumers = [app.get(CONSUMER), app.get(ALARM_CONSUMER)]
+    checks["broker"] = all(c is not None and c.connected for c in consumers)
     tasks = app.get(WRITER_TASKS, [])
     writers = app.get(WRITERS)
     checks["writers"] = (

@@ -60,8 +60,14 @@ class HubMetrics:
             "telecare_presence_updates", "Heartbeats and status changes stored", registry=r
         )
         self.mqtt_connected = Gauge(
-            "telecare_mqtt_connected", "1 while the hub holds a broker connection", registry=r
+            "telecare_mqtt_connected",
+            "1 while the hub holds this broker connection (telemetry, alarms)",
+            ["connection"],
+            registry=r,
         )
         self.mqtt_reconnects = Counter(
-            "telecare_mqtt_reconnects", "Broker connections lost and retried", registry=r
+            "telecare_mqtt_reconnects",
+            "Broker connections lost and retried (telemetry, alarms)",
+            ["connection"],
+            registry=r,
         )

@@ -14,7 +14,15 @@ from protocol.call import (
     HangupReason,
     IceCandidate,
 )
-from protocol.codec import CHANNEL_PAYLOADS, Message, Received, decode, decode_topic, encode
+from protocol.codec import (
+    CHANNEL_PAYLOADS,
+    Message,
+    Received,
+    channel_for,
+    decode,
+    decode_topic,
+    encode,
+)
 from protocol.commands import (
     Command,
     ConfigCommand,
@@ -71,8 +79,9 @@ from protocol.topics import (
     Channel,
     Direction,
     HomeTopic,
+    alarm_filter,
     home_filter,
-    hub_filter,
+    hub_filters,
     is_safe_id,
     parse_topic,
     topic,
@@ -143,11 +152,13 @@ __all__ = [
     "TopicError",
     "Trigger",
     "TriggerEvent",
+    "alarm_filter",
+    "channel_for",
     "decode",
     "decode_topic",
     "encode",
     "home_filter",
-    "hub_filter",
+    "hub_filters",
     "is_safe_id",
     "parse_topic",
     "topic",

@@ -18,7 +18,7 @@ from protocol.acks import Ack
 from protocol.call import CallAnswer, CallOffer, Hangup, IceCandidate
 from protocol.codec import encode
 from protocol.commands import ConfigCommand, LocateCommand, SelfTestCommand
-from protocol.events import EventBatch
+from protocol.events import ALARM_CLASS_KINDS, EventBatch
 from protocol.limits import MAX_BATCH_EVENTS, MAX_PAYLOAD_BYTES
 from protocol.presence import Heartbeat, Status
 from protocol.topics import ROOT, Channel, Direction
@@ -39,9 +39,38 @@ class _Message:
     title: str
     summary: str
     example: BaseModel
+    payload: dict[str, Any] | None = None
+    """The payload's schema when it is narrower than the model's own."""
 
+
+_ALARM_KINDS = sorted(kind.value for kind in ALARM_CLASS_KINDS)
 
 _MESSAGES = (
+    _Message(
+        "alarmBatch",
+        EventBatch,
+        "Alarm batch",
+        f"1 to {MAX_BATCH_EVENTS} alarm-class events of one home ({', '.join(_ALARM_KINDS)}); "
+        "any other kind in it refuses the whole batch (reason not_alarm_class).",
+        examples.ALARM_BATCH,
+        {
+            "allOf": [
+                {"$ref": _REF.format(model=EventBatch.__name__)},
+                {
+                    "type": "object",
+                    "properties": {
+                        "events": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"kind": {"enum": _ALARM_KINDS}},
+                            },
+                        }
+                    },
+                },
+            ]
+        },
+    ),
     _Message(
         "eventBatch",
         EventBatch,
@@ -112,9 +141,23 @@ _MESSAGES = (
 )
 
 _CHANNELS: dict[Channel, tuple[str, str, tuple[str, ...]]] = {
+    Channel.ALARMS: (
+        "homeAlarms",
+        (
+            "Alarm-class events only (alarms and their cancels), read by the hub on a "
+            "connection of its own so that no telemetry can delay them. A home unit sends "
+            "every batch made only of alarm-class events here, before anything else it has "
+            "waiting. QoS 1; resent until acknowledged; stored once per event_id."
+        ),
+        ("alarmBatch",),
+    ),
     Channel.EVENTS: (
         "homeEvents",
-        "What happened at the home. QoS 1; resent until acknowledged; stored once per event_id.",
+        (
+            "What happened at the home. QoS 1; resent until acknowledged; stored once per "
+            "event_id. Alarm-class events are accepted here too (units older than the alarm "
+            "channel send them here), but wait behind the telemetry that came before them."
+        ),
         ("eventBatch",),
     ),
     Channel.HEARTBEAT: (
@@ -230,7 +273,7 @@ def _messages() -> dict[str, Any]:
             "title": message.title,
             "summary": message.summary,
             "contentType": "application/json",
-            "payload": {"$ref": _REF.format(model=message.model.__name__)},
+            "payload": message.payload or {"$ref": _REF.format(model=message.model.__name__)},
             "examples": [
                 {
                     "name": f"{message.key}Example",
@@ -243,9 +286,8 @@ def _messages() -> dict[str, Any]:
 
 
 def _schemas() -> dict[str, Any]:
-    _, top = models_json_schema(
-        [(message.model, "validation") for message in _MESSAGES], ref_template=_REF
-    )
+    models = list(dict.fromkeys(message.model for message in _MESSAGES))
+    _, top = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
     return {name: _asyncapi_schema(schema) for name, schema in top["$defs"].items()}
 
 

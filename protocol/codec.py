@@ -28,7 +28,7 @@ from protocol.errors import (
     PayloadTooLargeError,
     RejectReason,
 )
-from protocol.events import EventBatch, EventKind
+from protocol.events import ALARM_CLASS_KINDS, EventBatch, EventKind
 from protocol.limits import MAX_PAYLOAD_BYTES
 from protocol.presence import Heartbeat, Status
 from protocol.topics import Channel, Direction, HomeTopic, parse_topic
@@ -52,6 +52,7 @@ Message: TypeAlias = (
 """Any payload of any channel."""
 
 CHANNEL_PAYLOADS: Final[dict[Channel, Any]] = {
+    Channel.ALARMS: EventBatch,
     Channel.EVENTS: EventBatch,
     Channel.HEARTBEAT: Heartbeat,
     Channel.STATUS: Status,
@@ -113,9 +114,12 @@ def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
             raise InvalidMessageError(RejectReason.INVALID_JSON, f"not UTF-8 text: {err}") from err
     _check_size(payload)
     try:
-        return _ADAPTERS[channel].validate_json(payload)
+        message = _ADAPTERS[channel].validate_json(payload)
     except ValidationError as err:
         raise _invalid(err) from err
+    if channel is Channel.ALARMS:
+        _check_alarm_class(message)
+    return message
 
 
 def decode_topic(
@@ -148,6 +152,36 @@ def decode_topic(
             fields=("home_id",),
         )
     return Received(topic=home_topic, message=message)
+
+
+def _check_alarm_class(message: Message) -> None:
+    # The alarm channel is read ahead of everything else: telemetry there would jump the
+    # queue it exists to keep clear.
+    assert isinstance(message, EventBatch)  # noqa: S101 - the channel's payload type
+    wrong = tuple(
+        f"events.{n}.kind"
+        for n, event in enumerate(message.events)
+        if not event.kind.is_alarm_class
+    )
+    if wrong:
+        raise InvalidMessageError(
+            RejectReason.NOT_ALARM_CLASS,
+            f"{Channel.ALARMS.value} takes only alarm-class events "
+            f"({', '.join(sorted(k.value for k in ALARM_CLASS_KINDS))}); send the rest on "
+            f"{Channel.EVENTS.value}",
+            fields=wrong,
+        )
+
+
+def channel_for(batch: EventBatch) -> Channel:
+    """The channel a home unit sends ``batch`` on.
+
+    ``up/alarms`` when every event in it is alarm-class, else ``up/events`` (which also takes
+    alarm-class events, as units before the alarm channel send them).
+    """
+    if all(event.kind.is_alarm_class for event in batch.events):
+        return Channel.ALARMS
+    return Channel.EVENTS
 
 
 def _check_size(payload: bytes | bytearray) -> None:

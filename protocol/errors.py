@@ -15,6 +15,7 @@ class RejectReason(StrEnum):
     INVALID_JSON = "invalid_json"
     INVALID_MESSAGE = "invalid_message"
     HOME_MISMATCH = "home_mismatch"
+    NOT_ALARM_CLASS = "not_alarm_class"
 
 
 class ProtocolError(ValueError):

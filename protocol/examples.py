@@ -78,6 +78,11 @@ EVENT_BATCH = EventBatch(
     ],
 )
 
+ALARM_BATCH = EventBatch(
+    home_id=HOME, events=[e for e in EVENT_BATCH.events if e.kind.is_alarm_class]
+)
+"""The panic press alone, as a home unit sends it first on ``up/alarms``."""
+
 HEARTBEAT = Heartbeat(
     home_id=HOME,
     ts=TS,

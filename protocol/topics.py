@@ -33,8 +33,9 @@ class Direction(StrEnum):
 
 
 class Channel(StrEnum):
-    """The seven channels of a home, named by their path below the home's topic."""
+    """The eight channels of a home, named by their path below the home's topic."""
 
+    ALARMS = "up/alarms"
     EVENTS = "up/events"
     HEARTBEAT = "up/heartbeat"
     STATUS = "up/status"
@@ -119,9 +120,22 @@ def parse_topic(value: str) -> HomeTopic:
     return HomeTopic(home_id=home_id, channel=channel)
 
 
-def hub_filter() -> str:
-    """The filter the hub subscribes to: everything every home sends up."""
-    return f"{ROOT}/+/{Direction.UP.value}/#"
+def hub_filters() -> list[str]:
+    """The filters of the hub's telemetry connection: every home's up channels but alarms."""
+    return [
+        f"{ROOT}/+/{channel.value}"
+        for channel in Channel
+        if channel.direction is Direction.UP and channel is not Channel.ALARMS
+    ]
+
+
+def alarm_filter() -> str:
+    """The filter of the hub's alarm connection: every home's ``up/alarms``.
+
+    On its own connection and subscription, so no backlog of telemetry at the broker or in
+    the hub's receive window is ever ahead of an alarm.
+    """
+    return f"{ROOT}/+/{Channel.ALARMS.value}"
 
 
 def home_filter(home_id: str) -> str:

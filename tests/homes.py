@@ -20,6 +20,7 @@ from protocol import (
     MotionEvent,
     Trigger,
     TriggerEvent,
+    channel_for,
     decode_topic,
     encode,
     topic,
@@ -134,12 +135,17 @@ class Fleet:
         """A fresh sequence number."""
         return next(self._seq)
 
-    async def send(self, batch: EventBatch) -> None:
-        """Publish ``batch`` on its home's events topic and remember it until acked."""
+    async def send(self, batch: EventBatch, channel: Channel | None = None) -> None:
+        """Publish ``batch`` and remember it until acked.
+
+        On ``up/alarms`` when it holds only alarm-class events, as a unit does, else on
+        ``up/events``; ``channel`` overrides (``Channel.EVENTS`` for an older unit's alarm).
+        """
         for event in batch.events:
             self.sent[event.event_id] = batch
         assert self._client is not None
-        await self._client.publish(topic(batch.home_id, Channel.EVENTS), encode(batch), qos=1)
+        where = topic(batch.home_id, channel or channel_for(batch))
+        await self._client.publish(where, encode(batch), qos=1)
 
     async def send_raw(self, where: str, payload: bytes) -> None:
         """Publish anything anywhere (for bad input)."""

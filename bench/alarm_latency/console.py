@@ -17,7 +17,7 @@ import aiohttp
 from bench.alarm_latency import say
 from bench.common.output import BenchError
 from device_sim.home import PENDANT
-from protocol import Channel, EventBatch, EventKind, Trigger, TriggerEvent, encode, topic
+from protocol import EventBatch, EventKind, Trigger, TriggerEvent, channel_for, encode, topic
 
 if TYPE_CHECKING:
     import random
@@ -195,7 +195,7 @@ class Presser:
                 )
             ],
         )
-        where, payload = topic(home_id, Channel.EVENTS), encode(batch)
+        where, payload = topic(home_id, channel_for(batch)), encode(batch)
         press = Press(home_id, event_id, time.perf_counter(), time.time())
         self.console.expect(press)
         self.link.publish(where, payload, qos=1)

@@ -78,7 +78,7 @@ class Run:
             f" max {result['max_ms']} ms, missing {result['missing']}"
         )
         moved = {ch: after_msgs.get(ch, 0.0) - before_msgs.get(ch, 0.0) for ch in after_msgs}
-        moved[Channel.EVENTS.value] = moved.get(Channel.EVENTS.value, 0.0) - len(presses)
+        moved[Channel.ALARMS.value] = moved.get(Channel.ALARMS.value, 0.0) - len(presses)
         traffic = {
             "heartbeat_round": await last_heartbeat_round(self.database_url, began_wall),
             "moved": moved,

@@ -24,7 +24,7 @@ from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.receipts import receipts
 from hub.storage import alarm_changes, dead_letters, events, presence
 from hub.storage.dead_letters import DeadLetter
-from protocol import CancelEvent, Channel, Heartbeat, Status, encode, topic
+from protocol import CancelEvent, Channel, Heartbeat, Status, channel_for, encode, topic
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -80,8 +80,18 @@ class Writers:
         since = self._failing_since
         return 0.0 if since is None else time.monotonic() - since
 
-    async def events(self, lane: Lane[EventsIn], policy: BatchPolicy, name: str) -> None:
-        """Store event batches from ``lane`` until it is closed and empty."""
+    async def events(
+        self,
+        lane: Lane[EventsIn],
+        policy: BatchPolicy,
+        name: str,
+        publish: Callable[[str, bytes], None] | None = None,
+    ) -> None:
+        """Store event batches from ``lane`` until it is closed and empty.
+
+        Receipts go out with ``publish`` when given, else with the writers' own.
+        """
+        send = publish or self._publish
         gauge = self._metrics.queue_events.labels(name)
         flush = self._metrics.flush_seconds.labels(name)
         while items := await lane.take(policy.max_events, policy.max_wait_s):
@@ -89,7 +99,7 @@ class Writers:
             started = time.perf_counter()
             stored, alarms_of = await self._store_events(items)
             flush.observe(time.perf_counter() - started)
-            self._acknowledge(stored, alarms_of)
+            self._acknowledge(stored, alarms_of, send)
 
     async def _store_events(
         self, items: Sequence[EventsIn]
@@ -126,13 +136,18 @@ class Writers:
                 )
         return list(items), {link.event_id: link.alarm_id for link in joined}
 
-    def _acknowledge(self, stored: Sequence[EventsIn], alarms_of: dict[UUID, UUID]) -> None:
+    def _acknowledge(
+        self,
+        stored: Sequence[EventsIn],
+        alarms_of: dict[UUID, UUID],
+        publish: Callable[[str, bytes], None],
+    ) -> None:
         committed = [(e.home_id, e.event_id) for item in stored for e in item.batch.events]
         acks = receipts(committed, datetime.now(UTC), alarms_of)
         failed: list[HubError] = []
         for ack in acks:
             try:
-                self._publish(topic(ack.home_id, Channel.ACKS), encode(ack))
+                publish(topic(ack.home_id, Channel.ACKS), encode(ack))
             except HubError as err:
                 failed.append(err)
         self._metrics.acks_sent.inc(len(acks) - len(failed))
@@ -146,7 +161,7 @@ class Writers:
     async def _refuse(self, item: EventsIn, err: psycopg.Error) -> None:
         letter = DeadLetter(
             received_at=item.received_at,
-            topic=topic(item.batch.home_id, Channel.EVENTS),
+            topic=topic(item.batch.home_id, channel_for(item.batch)),
             payload=encode(item.batch),
             reason=STORAGE_REFUSED,
             fields=(),

@@ -75,6 +75,19 @@ async def test_a_home_unit_cannot_speak_for_another_home(guarded_broker: Broker)
         assert await drain(hub) == []
 
 
+async def test_a_home_unit_speaks_only_on_the_channels_of_the_contract(
+    guarded_broker: Broker,
+) -> None:
+    """home-a's alarms reach the hub; a channel the contract lacks does not."""
+    async with login(guarded_broker, "telecare-hub") as hub, login(guarded_broker, "home-a") as a:
+        await hub.subscribe("telecare/v1/homes/+/up/#", qos=1)
+        await a.publish("telecare/v1/homes/home-a/up/bogus", b"{}", qos=1)
+        await a.publish(topic("home-a", Channel.ALARMS), batch_for("home-a"), qos=1)
+        (only,) = await receive(hub, 1)
+        assert only.topic.value == topic("home-a", Channel.ALARMS)
+        assert await drain(hub) == []
+
+
 async def test_a_home_unit_hears_only_its_own_down_channels(guarded_broker: Broker) -> None:
     """Subscribed to every home's down channels, home-a still gets only its own acks."""
     ack_b, ack_a = ack_for("home-b"), ack_for("home-a")

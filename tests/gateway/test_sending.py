@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from gateway.outbox import Draft, Outbox, Pending
 from gateway.sending import SendPlan
-from protocol import MAX_BATCH_EVENTS, EventBatch, EventKind
+from protocol import MAX_BATCH_EVENTS, Channel, EventBatch, EventKind, channel_for
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +34,11 @@ def seqs(batches: list[EventBatch]) -> list[int]:
     return [e.seq for batch in batches for e in batch.events]
 
 
-def test_alarm_devices_go_first_and_each_device_keeps_its_order(tmp_path: Path) -> None:
-    """A panic press jumps the telemetry backlog, with its own device's earlier events."""
+def test_alarms_go_first_on_their_channel_then_their_devices(tmp_path: Path) -> None:
+    """A panic press jumps the backlog in a batch of its own for ``up/alarms``.
+
+    Its device's earlier events come next, ahead of the other devices', each in order.
+    """
     pending = fill(
         tmp_path,
         [
@@ -47,7 +50,8 @@ def test_alarm_devices_go_first_and_each_device_keeps_its_order(tmp_path: Path) 
         ],
     )
     batches = SendPlan("home-1").due(pending, now=0.0)
-    assert seqs(batches) == [2, 4, 1, 3, 5]
+    assert seqs(batches) == [4, 2, 1, 3, 5]
+    assert [channel_for(b) for b in batches] == [Channel.ALARMS, Channel.EVENTS]
 
 
 def test_unacknowledged_events_are_sent_again_with_backoff(tmp_path: Path) -> None:

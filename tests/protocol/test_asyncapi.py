@@ -39,11 +39,11 @@ def test_command_prints_the_generated_document(document: dict[str, Any]) -> None
     assert document["asyncapi"] == "3.0.0"
 
 
-def test_document_has_all_seven_channels(document: dict[str, Any]) -> None:
+def test_document_has_all_eight_channels(document: dict[str, Any]) -> None:
     """Each channel of the topic tree is in the document with its address and operation."""
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert addresses == {f"telecare/v1/homes/{{home_id}}/{c.value}" for c in Channel}
-    assert len(document["operations"]) == 7
+    assert len(document["operations"]) == 8
     actions = {op["action"] for op in document["operations"].values()}
     assert actions == {"send", "receive"}
 
@@ -59,7 +59,7 @@ def test_every_example_matches_its_schema_and_the_codec(document: dict[str, Any]
         for ref in channel["messages"].values()
     }
     for key, message in document["components"]["messages"].items():
-        schema = {"$ref": "urn:doc" + message["payload"]["$ref"]}
+        schema = {"$ref": f"urn:doc#/components/messages/{key}/payload"}
         validator = Draft7Validator(schema, registry=registry)
         (example,) = message["examples"]
         assert list(validator.iter_errors(example["payload"])) == [], key
@@ -82,6 +82,20 @@ def test_schemas_refuse_what_the_codec_refuses(document: dict[str, Any]) -> None
     unknown_kind["events"][0]["kind"] = "earthquake"
     assert not validator.is_valid(unknown_field)
     assert not validator.is_valid(unknown_kind)
+
+
+def test_the_alarm_channel_schema_refuses_telemetry(document: dict[str, Any]) -> None:
+    """A device maker's validator refuses motion on ``up/alarms``, as the hub does."""
+    registry: Registry[Any] = Registry().with_resource(
+        "urn:doc", Resource.from_contents(document, default_specification=DRAFT7)
+    )
+    validator = Draft7Validator(
+        {"$ref": "urn:doc#/components/messages/alarmBatch/payload"}, registry=registry
+    )
+    telemetry = document["components"]["messages"]["eventBatch"]["examples"][0]["payload"]
+    alarms = document["components"]["messages"]["alarmBatch"]["examples"][0]["payload"]
+    assert validator.is_valid(alarms)
+    assert not validator.is_valid(telemetry)
 
 
 def run_parser(document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -109,7 +123,7 @@ def test_the_asyncapi_parser_accepts_the_document(document: dict[str, Any]) -> N
     status, report = run_parser(document)
     assert [d for d in report["diagnostics"] if d["severity"] == "error"] == []
     assert (status, report["valid"], report["version"]) == (0, True, "3.0.0")
-    assert len(report["channels"]) == 7
+    assert len(report["channels"]) == 8
 
 
 @pytest.mark.node

@@ -23,6 +23,7 @@ from protocol import (
     TopicError,
     Trigger,
     TriggerEvent,
+    channel_for,
     decode,
     decode_topic,
     encode,
@@ -34,6 +35,7 @@ HOME = examples.HOME
 EVENTS_TOPIC = topic(HOME, Channel.EVENTS)
 
 EXAMPLES: dict[Channel, list[Any]] = {
+    Channel.ALARMS: [examples.ALARM_BATCH],
     Channel.EVENTS: [examples.EVENT_BATCH],
     Channel.HEARTBEAT: [examples.HEARTBEAT],
     Channel.STATUS: [examples.STATUS],
@@ -120,6 +122,25 @@ def test_alarm_class_kinds() -> None:
     assert EventKind.CANCEL.is_alarm_class
     assert not EventKind.MOTION.is_alarm_class
     assert not EventKind.TAMPER.is_alarm_class
+
+
+def test_the_alarm_channel_takes_alarm_class_events_only() -> None:
+    """Telemetry on ``up/alarms`` is refused whole, naming each event that is not an alarm.
+
+    Alarms are still taken on ``up/events``, as older units send them.
+    """
+    error = refused(batch_dict(), on=topic(HOME, Channel.ALARMS))
+    assert error.reason is RejectReason.NOT_ALARM_CLASS
+    assert error.fields == ("events.0.kind", "events.1.kind")
+    assert decode_topic(EVENTS_TOPIC, encode(examples.ALARM_BATCH)).message == (
+        examples.ALARM_BATCH
+    )
+
+
+def test_a_unit_sends_a_batch_of_alarms_only_on_the_alarm_channel() -> None:
+    """Alarms alone go on ``up/alarms``; a batch with any telemetry on ``up/events``."""
+    assert channel_for(examples.ALARM_BATCH) is Channel.ALARMS
+    assert channel_for(examples.EVENT_BATCH) is Channel.EVENTS
 
 
 def test_naive_timestamp_is_refused() -> None:

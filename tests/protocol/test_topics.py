@@ -9,8 +9,9 @@ from protocol import (
     Direction,
     RejectReason,
     TopicError,
+    alarm_filter,
     home_filter,
-    hub_filter,
+    hub_filters,
     parse_topic,
     topic,
 )
@@ -26,10 +27,11 @@ def test_every_channel_round_trips(channel: Channel) -> None:
     assert str(parsed) == built
 
 
-def test_the_tree_has_exactly_the_seven_channels_of_the_architecture() -> None:
-    """Four channels go up from the home, three come down to it."""
+def test_the_tree_has_exactly_the_eight_channels_of_the_architecture() -> None:
+    """Five channels go up from the home, three come down to it."""
     assert sorted(c.value for c in Channel) == sorted(
         [
+            "up/alarms",
             "up/events",
             "up/heartbeat",
             "up/status",
@@ -39,7 +41,7 @@ def test_the_tree_has_exactly_the_seven_channels_of_the_architecture() -> None:
             "down/commands",
         ]
     )
-    assert [c.direction for c in Channel].count(Direction.UP) == 4
+    assert [c.direction for c in Channel].count(Direction.UP) == 5
 
 
 def test_qos_and_retain_follow_the_contract() -> None:
@@ -99,8 +101,17 @@ def test_unsafe_home_ids_are_refused_naming_the_field(home_id: str) -> None:
 
 
 def test_subscription_filters() -> None:
-    """The hub listens to every home's up channels; a home unit only to its own down ones."""
-    assert hub_filter() == "telecare/v1/homes/+/up/#"
+    """The hub reads every home's alarms on one subscription and the rest on another.
+
+    A home unit reads only its own down channels.
+    """
+    assert alarm_filter() == "telecare/v1/homes/+/up/alarms"
+    assert sorted(hub_filters()) == [
+        "telecare/v1/homes/+/up/call",
+        "telecare/v1/homes/+/up/events",
+        "telecare/v1/homes/+/up/heartbeat",
+        "telecare/v1/homes/+/up/status",
+    ]
     assert home_filter("home-7") == "telecare/v1/homes/home-7/down/#"
     with pytest.raises(TopicError):
         home_filter("#")
