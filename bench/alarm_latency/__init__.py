@@ -9,7 +9,7 @@ operator of that district and starts one ``telecare hub``. A console (an aiohttp
 in and opens ``/api/v1/stream``. Then, twice, ``presses`` panic presses are published over
 ``seconds`` seconds, each at a random moment of its own slot of ``seconds / presses``, each
 from a random home: a one-event ``EventBatch`` (``panic_button``, ``{"active": true}``, a new
-event id) on the home's ``up/events``, QoS 1, as its home unit would send it. A press is timed
+event id) on the home's ``up/alarms``, QoS 1, as its home unit would send it. A press is timed
 from just before its publish to the arrival on the WebSocket of the alarm announcing it
 (``type`` ``alarm``, that home, kind ``panic_button``, state ``raised``). First with nothing
 else running (``idle_*``); then with the homes' normal running in the background: the simulator
@@ -38,7 +38,7 @@ Progress goes to standard error; the last line of standard output is one JSON ob
   measured first, before the background was started;
 - ``stages_ms`` (``idle_stages_ms``): where that time went, p50 and p99 of each part, from
   the hub's own times (same machine, same clock): ``to_hub`` publish until the hub took the
-  message off its MQTT connection (the broker, and the messages ahead of it on the hub's one
+  message off its MQTT connection (the broker, and the messages ahead of it on the hub's alarm
   subscription: the event's ``received_at``); ``in_hub`` until the writer started the
   transaction raising the alarm (the urgent lane and a pool connection: the time of the
   alarm's ``raised`` entry in ``alarm_log``); ``to_console`` until the console had it
