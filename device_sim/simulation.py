@@ -250,6 +250,8 @@ class LoadEmitter:
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: BaseException | None = None
         self.acked = 0
+        self.refused = 0
+        """Events the hub refused for good (never resent)."""
 
     async def start(self, homes: list[SimHome]) -> None:
         """Open a connection per thousand homes; say every home is online."""
@@ -349,6 +351,11 @@ class LoadEmitter:
                         entry = self._unacked.pop(event_id, None)
                         if entry is not None:
                             self.acked += 1
+                            self._homes[entry.home_id].unacked -= 1
+                    for refused in ack.refused:
+                        entry = self._unacked.pop(refused.event_id, None)
+                        if entry is not None:
+                            self.refused += 1
                             self._homes[entry.home_id].unacked -= 1
 
     async def _resend_forever(self) -> None:

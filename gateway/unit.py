@@ -12,8 +12,8 @@ import contextlib
 import random
 import socket
 import time
-from collections import deque
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -81,6 +81,8 @@ class UnitState:
     """The alarm the hub said it raised from our last alarm event ("alarm received")."""
     last_alarm_event: uuid.UUID | None = None
     last_alarm_at: float | None = None
+    refused: Counter[str] = field(default_factory=Counter)
+    """Events the hub refused for good, by reason: deleted from the outbox, never resent."""
 
 
 class HomeUnit:
@@ -372,8 +374,20 @@ class HomeUnit:
         await client.publish(topic(self._home_id, Channel.CALL_UP), encode(message), qos=1)
 
     def _acknowledged(self, ack: Ack) -> None:
-        removed = self._outbox.acknowledge(ack.committed)
-        self._plan.acknowledged(ack.committed)
+        refused = [r.event_id for r in ack.refused]
+        removed = self._outbox.acknowledge([*ack.committed, *refused])
+        self._plan.acknowledged([*ack.committed, *refused])
+        for item in ack.refused:
+            self.state.refused[item.reason] += 1
+            # A unit whose events are refused is out of step with the hub's contract (an old
+            # firmware, a device sending nonsense): someone must look at it.
+            log.warning(
+                "gateway_event_refused",
+                home_id=self._home_id,
+                event_id=str(item.event_id),
+                reason=item.reason,
+                field=item.field,
+            )
         for alarm in ack.alarms:
             if alarm.event_id == self.state.last_alarm_event:
                 self.state.alarm_received = alarm.alarm_id

@@ -53,6 +53,12 @@ class HubMetrics:
         self.acks_failed = Counter(
             "telecare_acks_failed", "Ack messages that could not be published", registry=r
         )
+        self.events_refused = Counter(
+            "telecare_events_refused",
+            "Events a unit was told are refused for good, by reason",
+            ["reason"],
+            registry=r,
+        )
         self.store_retries = Counter(
             "telecare_store_retries", "Database writes retried after a transient error", registry=r
         )

@@ -4,7 +4,7 @@ Every process imports the contract from here and from nowhere else; this package
 nothing else of ours.
 """
 
-from protocol.acks import Ack, RaisedAlarm
+from protocol.acks import Ack, RaisedAlarm, RefusedEvent
 from protocol.call import (
     CallAnswer,
     CallOffer,
@@ -142,6 +142,7 @@ __all__ = [
     "ProtocolError",
     "RaisedAlarm",
     "Received",
+    "RefusedEvent",
     "RejectReason",
     "Room",
     "SelfTestCommand",

@@ -96,7 +96,8 @@ _MESSAGES = (
         "ack",
         Ack,
         "Ack",
-        "Event ids the hub has committed, with the alarm raised by any of them.",
+        "Event ids the hub has committed, with the alarm raised by any of them, and those it "
+        "refused for good, with a reason code.",
         examples.ACK,
     ),
     _Message(
@@ -177,7 +178,10 @@ _CHANNELS: dict[Channel, tuple[str, str, tuple[str, ...]]] = {
     ),
     Channel.ACKS: (
         "homeAcks",
-        "End-to-end receipts: the home unit deletes acknowledged events from its outbox.",
+        (
+            "End-to-end receipts: the home unit deletes committed events from its outbox, and "
+            "refused ones too, without resending them (counted by reason)."
+        ),
         ("ack",),
     ),
     Channel.CALL_DOWN: (

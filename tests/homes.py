@@ -87,6 +87,8 @@ class Fleet:
         self.acked: set[uuid.UUID] = set()
         self.ack_order: list[uuid.UUID] = []
         """Event ids in the order their first ack arrived."""
+        self.refused: set[tuple[uuid.UUID, str, str | None]] = set()
+        """(event id, reason, field) of each event the hub refused for good."""
         self._changed = asyncio.Event()
         self._seq = itertools.count()
 
@@ -129,6 +131,7 @@ class Fleet:
             assert isinstance(ack, Ack)
             self.ack_order.extend(i for i in ack.committed if i not in self.acked)
             self.acked.update(ack.committed)
+            self.refused.update((r.event_id, r.reason, r.field) for r in ack.refused)
             self._changed.set()
 
     def next_seq(self) -> int:

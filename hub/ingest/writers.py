@@ -22,6 +22,7 @@ from hub.alarms.rules import trigger_for
 from hub.errors import HubError
 from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.receipts import receipts
+from hub.ingest.refusals import refusal
 from hub.storage import alarm_changes, dead_letters, events, presence
 from hub.storage.dead_letters import DeadLetter
 from protocol import CancelEvent, Channel, Heartbeat, Status, channel_for, encode, topic
@@ -200,9 +201,29 @@ class Writers:
                     reason=letter.reason,
                     error=str(err),
                 )
+        self._tell_refused(letters)
         for item in items:
             self._metrics.rejected.labels(item.letter.reason).inc()
             item.settle()
+
+    def _tell_refused(self, letters: Sequence[DeadLetter]) -> None:
+        """Tell each sending unit which of its events are refused for good.
+
+        So it stops resending them; after the dead letters are stored, as receipts follow
+        storage.
+        """
+        now = datetime.now(UTC)
+        for letter in letters:
+            ack = refusal(letter, now)
+            if ack is None:
+                continue
+            try:
+                self._publish(topic(ack.home_id, Channel.ACKS), encode(ack))
+            except HubError as err:
+                # The unit resends the events and is told again then.
+                log.warning("refusal_not_sent", home_id=ack.home_id, error=str(err))
+                continue
+            self._metrics.events_refused.labels(letter.reason).inc(len(ack.refused))
 
     async def _with_retry(
         self, work: Callable[[psycopg.AsyncConnection[object]], Awaitable[T]]

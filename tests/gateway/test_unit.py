@@ -35,11 +35,13 @@ from protocol import (
     CallOffer,
     Channel,
     ConfigCommand,
+    EventBatch,
     EventKind,
     GatewayConfig,
     Hangup,
     HangupReason,
     RaisedAlarm,
+    RefusedEvent,
     decode,
     encode,
     topic,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
+    import aiomqtt
     from fix_hub import RunningHub
 
     from telecare.services import Broker
@@ -412,3 +415,50 @@ async def test_an_ack_naming_the_alarm_shows_alarm_received(
             return unit.state.alarm_received == alarm_id
 
         await eventually(received, "alarm received")
+
+
+async def test_an_event_the_hub_refuses_leaves_the_outbox_and_is_counted(
+    mqtt_broker: Broker, home_id: str, tmp_path: Path
+) -> None:
+    """Told an event is refused for good, the unit stops resending it and counts it."""
+    settings = settings_for(mqtt_broker.url, home_id, tmp_path, ack_timeout_s=1)
+    outbox = Outbox(settings.outbox_path, home_id)
+    unit = HomeUnit(settings, outbox)
+    seen: list[uuid.UUID] = []
+
+    async def collect(hub: aiomqtt.Client) -> None:
+        async for message in hub.messages:
+            batch = decode(Channel.EVENTS, bytes(message.payload))
+            assert isinstance(batch, EventBatch)
+            seen.extend(e.event_id for e in batch.events)
+
+    async with (
+        running(unit),
+        make_client(options_for(mqtt_broker), identifier=f"{home_id}-hub") as hub,
+    ):
+        await hub.subscribe(topic(home_id, Channel.EVENTS), qos=1)
+        collecting = asyncio.create_task(collect(hub))
+        await connected(unit)
+        event = unit.report(reading(0))
+        assert event is not None
+
+        async def sent_twice() -> bool:  # no ack yet: it is resent after 1 s
+            return seen.count(event.event_id) >= 2
+
+        await eventually(sent_twice, "the event resent while not acknowledged")
+        refusal = Ack(
+            home_id=home_id,
+            ts=datetime.now(UTC),
+            refused=[RefusedEvent(event_id=event.event_id, reason="invalid_message")],
+        )
+        await hub.publish(topic(home_id, Channel.ACKS), encode(refusal), qos=1)
+
+        async def forgotten() -> bool:
+            return outbox.depth == 0
+
+        await eventually(forgotten, "the refused event to leave the outbox")
+        copies = seen.count(event.event_id)
+        await asyncio.sleep(3)  # three ack timeouts: long enough for a resend to show
+        collecting.cancel()
+    assert seen.count(event.event_id) == copies
+    assert unit.state.refused == {"invalid_message": 1}

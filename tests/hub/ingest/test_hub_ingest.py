@@ -14,11 +14,11 @@ import pytest
 from aiohttp import web
 from fix_hub import HubProcess, RunningHub, hub_settings_for, register_homes, wait_ready
 from homes import Fleet, motion, panic
-from queries import rows, until_rows
+from queries import eventually, rows, until_rows
 from services import options_for
 
 from hub.app import create_app
-from protocol import MAX_PAYLOAD_BYTES, Channel, encode, examples, topic
+from protocol import MAX_PAYLOAD_BYTES, Channel, EventBatch, encode, examples, topic
 from telecare.services import postgres_binaries, start_postgres
 
 if TYPE_CHECKING:
@@ -149,6 +149,33 @@ async def test_bad_input_is_dead_lettered_and_good_events_still_flow(
     stored = {row[0] for row in await rows(database_url, "SELECT event_id FROM events")}
     assert stored == good_ids
     assert await metric(hub, 'telecare_messages_rejected_total{reason="invalid_message"}') == 3
+
+
+@pytest.mark.usefixtures("hub")
+async def test_a_refused_event_is_told_to_its_unit_and_the_rest_is_stored(
+    mqtt_broker: Broker, database_url: str, home_id: str
+) -> None:
+    """One bad event in a batch: the unit is told that one is refused, by reason and field.
+
+    It sends the good one again on its own, and that one is stored.
+    """
+    await register_homes(database_url, home_id)
+    good, bad = motion(home_id, 1).events[0], motion(home_id, 2).events[0]
+    payload = json.loads(encode(EventBatch(home_id=home_id, events=[good, bad])))
+    payload["events"][1]["kind"] = "earthquake"
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        await unit.send_raw(topic(home_id, Channel.EVENTS), json.dumps(payload).encode())
+
+        async def told() -> bool:
+            return bool(unit.refused)
+
+        await eventually(told, "the refusal")
+        assert unit.refused == {(bad.event_id, "invalid_message", "events.1.kind")}
+        assert good.event_id not in unit.acked
+        await unit.send(EventBatch(home_id=home_id, events=[good]))
+        await unit.wait_acked({good.event_id})
+    assert await rows(database_url, "SELECT event_id FROM events") == [(good.event_id,)]
+    assert await rows(database_url, "SELECT reason FROM dead_letters") == [("invalid_message",)]
 
 
 @pytest.mark.usefixtures("hub")
