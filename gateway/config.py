@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from protocol import is_safe_id
+from protocol.limits import ACK_TIMEOUT_S
 from runtime.settings import CommonSettings
 
 
@@ -25,7 +26,7 @@ class GatewaySettings(CommonSettings):
     )
     heartbeat_interval_s: int = Field(default=60, ge=10, le=3600)
     ack_timeout_s: float = Field(
-        default=10.0,
+        default=ACK_TIMEOUT_S,
         ge=1,
         le=600,
         description="Unacknowledged events are sent again after this, doubling to 5 min.",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from protocol import MAX_BATCH_EVENTS, MAX_PAYLOAD_BYTES, EventBatch, encode
+from protocol.limits import ACK_TIMEOUT_S, MAX_RESEND_INTERVAL_S
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -42,8 +43,8 @@ class SendPlan:
     """The in-flight bookkeeping of one home unit."""
 
     home_id: str
-    ack_timeout_s: float = 10.0
-    max_backoff_s: float = 300.0
+    ack_timeout_s: float = ACK_TIMEOUT_S
+    max_backoff_s: float = MAX_RESEND_INTERVAL_S
     window: int = 1000
     _flights: dict[UUID, _Flight] = field(default_factory=dict)
 

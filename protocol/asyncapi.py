@@ -1,8 +1,11 @@
 """The AsyncAPI 3.0 document of the wire contract, generated from the message models.
 
 The document describes the hub as the application: it receives what homes send up and sends
-what goes down. Payload schemas are the models' own JSON Schema, so the document cannot drift
-from what the codec accepts.
+what goes down (it says so, for a device maker reading it from the unit's side). Payload
+schemas are the models' own JSON Schema, so the document cannot drift from what the codec
+accepts; what a schema cannot say (the size limit, the ack rule, the retry schedule, which
+kinds raise alarms, ``seq``) is in the document's description, so the document is enough on
+its own to build a home unit from.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ from protocol.acks import Ack
 from protocol.call import CallAnswer, CallOffer, Hangup, IceCandidate
 from protocol.codec import encode
 from protocol.commands import ConfigCommand, LocateCommand, SelfTestCommand
-from protocol.events import ALARM_CLASS_KINDS, EventBatch
-from protocol.limits import MAX_BATCH_EVENTS, MAX_PAYLOAD_BYTES
+from protocol.events import ALARM_CLASS_KINDS, EventBatch, EventKind
+from protocol.limits import (
+    ACK_TIMEOUT_S,
+    MAX_BATCH_EVENTS,
+    MAX_PAYLOAD_BYTES,
+    MAX_RESEND_INTERVAL_S,
+)
 from protocol.presence import Heartbeat, Status
 from protocol.topics import ROOT, Channel, Direction
 
@@ -197,20 +205,89 @@ _CHANNELS: dict[Channel, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+RAISING: tuple[tuple[tuple[EventKind, ...], int, str], ...] = (
+    (
+        (
+            EventKind.PANIC_BUTTON,
+            EventKind.PULL_CORD,
+            EventKind.FALL,
+            EventKind.SMOKE,
+            EventKind.CO,
+        ),
+        1,
+        "value.active is true",
+    ),
+    ((EventKind.FLOOD,), 2, "value.active is true"),
+    ((EventKind.TAMPER,), 3, "value.active is true"),
+    ((EventKind.MAINS_POWER,), 3, "value.on is false"),
+    ((EventKind.BATTERY_LOW,), 4, "value.low is true"),
+)
+"""Which event kinds raise an alarm at the centre, at which priority (1 most urgent) and
+when; a test holds it equal to the hub's rules."""
+_RAISED = "; ".join(
+    f"{', '.join(kind.value for kind in kinds)}: priority {priority} when {when}"
+    for kinds, priority, when in RAISING
+)
+
+_DESCRIPTION = f"""\
+MQTT protocol between telecare home units (gateways) and the alarm receiving centre's hub.
+
+**Point of view.** This document is written from the hub's side: a `receive` operation is
+what a home unit publishes, a `send` operation what a home unit subscribes to.
+
+**Connecting.** MQTT 5 (3.1.1 works with the degradations in docs/protocol.md). User name:
+the home id. Password: issued by the centre (see securitySchemes; over TLS in production).
+Client id: `unit-<home_id>`, stable across reconnects; a client id is bound to its account.
+Clean start off and a session expiry of at least one hour, so receipts and commands sent
+while the link was down arrive when it returns. Keepalive 30 s. Will: `offline` status
+(reason `connection_lost`) on `up/status`, QoS 1, retained, its `ts` the connect time.
+A gateway may write only the five up channels of {ROOT}/<home_id>/ and read only
+{ROOT}/<home_id>/down/#; anything else is refused by the broker.
+
+**On connect**, in this order: publish `online` on `up/status` (retained, with the will's
+`ts`), subscribe to `down/#` at QoS 1, then send the outbox: alarm-class events first on
+`up/alarms`, then the rest on `up/events`. The hub does not require `online` before events
+(it stores events from a unit it believes offline) but uses it to show the unit online.
+
+**Payloads.** UTF-8 JSON objects of at most {MAX_PAYLOAD_BYTES} bytes (larger ones are
+refused before parsing). Unknown fields are refused, not ignored; no coercion (`"42"` is not
+a number); NaN and infinity are refused; times are RFC 3339 with a UTC offset. Every message
+carries the topic's `home_id`. Batches hold 1 to {MAX_BATCH_EVENTS} events of one home, each
+`event_id` once.
+
+**Events and receipts (at least once, stored once).** A unit writes each event to
+persistent storage before publishing it (QoS 1) and keeps it until a receipt on `down/acks`
+names it in `committed` (stored) or `refused` (never to be stored: the unit deletes it, does
+not resend it, and counts it by reason; reason codes are listed in docs/protocol.md and a
+unit must accept codes it does not know). A broker PUBACK is not a receipt. Without a
+receipt an event is published again, unchanged (same `event_id`, same `ts`), after
+{ACK_TIMEOUT_S} s, then after twice as long each time, up to {MAX_RESEND_INTERVAL_S} s between
+copies, and at once after a reconnect. Receipts may repeat and may name events already
+deleted. At most 1,000 events in flight is recommended.
+
+**Alarm class**: {", ".join(sorted(k.value for k in ALARM_CLASS_KINDS))}. Sent first, never
+dropped by a unit, on `up/alarms` (a batch of them only; `up/events` also accepts them from
+older units). **Alarms raised at the centre** (priority 1 most urgent; 3 and 4 are
+technical alarms): {_RAISED}. A `cancel` closes the open alarm whose latest event it names
+in `value.cancels` (naming nothing, or an older event, it changes nothing); a restore raises
+nothing.
+
+**seq** is the unit's own counter, one more for every event it creates. The hub stores it as
+given and neither orders nor deduplicates by it (`event_id` does that): a gap means events
+were lost or coalesced before the outbox, and a counter that starts again (a unit reset)
+is allowed.
+"""
+
+
 def asyncapi_document() -> dict[str, Any]:
     """Build the AsyncAPI 3.0 document (a JSON-ready dict) of the v1 protocol."""
+    security = [{"$ref": "#/components/securitySchemes/homeUnitPassword"}]
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
             "title": "Telecare home unit protocol",
             "version": PROTOCOL_VERSION,
-            "description": (
-                "MQTT protocol between telecare home units (gateways) and the alarm receiving "
-                "centre's hub. The home id is the gateway's MQTT username; a gateway may write "
-                f"only {ROOT}/<home_id>/up/# and read only {ROOT}/<home_id>/down/#. Every "
-                f"payload is UTF-8 JSON of at most {MAX_PAYLOAD_BYTES} bytes; unknown fields, "
-                "times without a UTC offset and unknown kinds are refused."
-            ),
+            "description": _DESCRIPTION,
             "license": {"name": "Apache-2.0"},
         },
         "defaultContentType": "application/json",
@@ -219,13 +296,57 @@ def asyncapi_document() -> dict[str, Any]:
                 "host": "localhost:1883",
                 "protocol": "mqtt",
                 "protocolVersion": "5",
-                "description": "The centre's broker; 3.1.1 is supported with the degradations "
-                "listed in docs/protocol.md.",
-            }
+                "description": "The centre's broker without TLS, for a closed network or a "
+                "test bench; 3.1.1 is supported with the degradations listed in "
+                "docs/protocol.md.",
+                "security": security,
+                "bindings": {"mqtt": _server_binding()},
+            },
+            "brokerTls": {
+                "host": "localhost:8883",
+                "protocol": "secure-mqtt",
+                "protocolVersion": "5",
+                "description": "The centre's broker over TLS (mqtts), checked against the "
+                "centre's CA; the unit's password, or a client certificate from the centre.",
+                "security": [
+                    *security,
+                    {"$ref": "#/components/securitySchemes/homeUnitCertificate"},
+                ],
+                "bindings": {"mqtt": _server_binding()},
+            },
         },
         "channels": _channels(),
         "operations": _operations(),
-        "components": {"messages": _messages(), "schemas": _schemas()},
+        "components": {
+            "messages": _messages(),
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "homeUnitPassword": {
+                    "type": "userPassword",
+                    "description": "User name: the home id. Password: issued by the centre for "
+                    "this home unit alone (revoking it stops the unit at once).",
+                },
+                "homeUnitCertificate": {
+                    "type": "X509",
+                    "description": "A client certificate issued by the centre's CA to this home "
+                    "unit, on the TLS server only.",
+                },
+            },
+        },
+    }
+
+
+def _server_binding() -> dict[str, Any]:
+    return {
+        "cleanSession": False,
+        "keepAlive": 30,
+        "sessionExpiryInterval": 3600,
+        "lastWill": {
+            "topic": f"{ROOT}/{{home_id}}/{Channel.STATUS.value}",
+            "qos": 1,
+            "retain": True,
+        },
+        "bindingVersion": MQTT_BINDING_VERSION,
     }
 
 

@@ -24,3 +24,10 @@ MAX_TEXT_LENGTH: Final = 500
 
 MAX_SDP_LENGTH: Final = 32 * 1024
 """Longest SDP body in a call offer or answer."""
+
+ACK_TIMEOUT_S: Final = 10
+"""A home unit resends an unacknowledged event after this long by default, then after twice
+as long each time."""
+
+MAX_RESEND_INTERVAL_S: Final = 300
+"""The longest a home unit waits between two copies of an unacknowledged event."""

@@ -15,8 +15,10 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from protocol import Channel, decode
-from protocol.asyncapi import asyncapi_document
+from hub.alarms.rules import PRIORITY
+from protocol import MAX_PAYLOAD_BYTES, Channel, decode
+from protocol.asyncapi import RAISING, asyncapi_document
+from protocol.limits import ACK_TIMEOUT_S, MAX_RESEND_INTERVAL_S
 
 CHECKER = Path(__file__).parents[1] / "asyncapi"
 ON_CI = os.environ.get("CI") == "true"
@@ -131,3 +133,30 @@ def test_the_parser_does_reject_a_broken_document(document: dict[str, Any]) -> N
     """The validator is not a rubber stamp: a document without info is refused."""
     status, report = run_parser({k: v for k, v in document.items() if k != "info"})
     assert (status, report["valid"]) == (1, False)
+
+
+def test_the_document_says_enough_to_build_a_unit(document: dict[str, Any]) -> None:
+    """Security, the point of view, the retry schedule, seq and the size limit are stated."""
+    schemes = document["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} == {"userPassword", "X509"}
+    assert {server["protocol"] for server in document["servers"].values()} == {
+        "mqtt",
+        "secure-mqtt",
+    }
+    text = " ".join(document["info"]["description"].split())
+    for said in (
+        "written from the hub's side",
+        f"after {ACK_TIMEOUT_S} s, then after twice as long each time, "
+        f"up to {MAX_RESEND_INTERVAL_S} s",
+        "**seq**",
+        f"at most {MAX_PAYLOAD_BYTES} bytes",
+        "Unknown fields are refused",
+        "publish `online` on `up/status`",
+    ):
+        assert said in text, said
+
+
+def test_the_alarms_the_document_lists_are_the_hubs() -> None:
+    """Each kind the document says raises an alarm does, at the priority it says."""
+    listed = {kind: priority for kinds, priority, _ in RAISING for kind in kinds}
+    assert listed == PRIORITY
