@@ -146,8 +146,10 @@ def test_the_document_says_enough_to_build_a_unit(document: dict[str, Any]) -> N
     text = " ".join(document["info"]["description"].split())
     for said in (
         "written from the hub's side",
-        f"after {ACK_TIMEOUT_S} s, then after twice as long each time, "
-        f"up to {MAX_RESEND_INTERVAL_S} s",
+        (
+            f"after {ACK_TIMEOUT_S} s, then after twice as long each time, "
+            f"up to {MAX_RESEND_INTERVAL_S} s"
+        ),
         "**seq**",
         f"at most {MAX_PAYLOAD_BYTES} bytes",
         "Unknown fields are refused",
