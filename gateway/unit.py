@@ -50,7 +50,7 @@ from protocol import (
     encode,
     topic,
 )
-from runtime.mqtt import make_client
+from runtime.mqtt import make_client, send_without_delay
 
 if TYPE_CHECKING:
     import uuid
@@ -258,6 +258,7 @@ class HomeUnit:
 
     async def _session(self, client: aiomqtt.Client) -> None:
         self._client = client
+        send_without_delay(client)
         await client.subscribe(
             [
                 (topic(self._home_id, Channel.ACKS), 1),

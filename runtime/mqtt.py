@@ -12,6 +12,7 @@ comes from settings. What MQTT 5 adds degrades as follows on 3.1.1:
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass
 from enum import StrEnum
@@ -146,6 +147,21 @@ def make_client(
     else:
         client = aiomqtt.Client(**common, clean_session=not persistent)  # type: ignore[arg-type]
     return client
+
+
+def send_without_delay(client: aiomqtt.Client) -> bool:
+    """Turn Nagle's algorithm off on a connected client's socket (``TCP_NODELAY``).
+
+    With it on, a small packet (a panic press) waits while an earlier one is unacknowledged,
+    and Linux acknowledges late: tens of milliseconds on every alarm. paho has no option
+    for it, and aiomqtt uses paho's socket-open callback itself, so it is set once connected.
+    Returns whether it was set (False when the client holds no TCP socket).
+    """
+    sock = client._client.socket()  # noqa: SLF001 - paho's socket: no API sets the option
+    if not isinstance(sock, socket.socket) or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return True
 
 
 def shared_subscription(topic_filter: str, group: str, protocol: MqttProtocol) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 import textwrap
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from runtime.mqtt import (
     MqttUrlError,
     make_client,
     publish_properties,
+    send_without_delay,
     shared_subscription,
 )
 from telecare.services import Broker
@@ -51,6 +53,17 @@ async def test_an_event_batch_crosses_the_broker(mqtt_options: MqttOptions, home
     received = decode_topic(message.topic.value, bytes(message.payload))
     assert received.topic.home_id == home_id
     assert received.message == decode_topic(where, batch_for(home_id)).message
+
+
+async def test_a_home_unit_connection_sends_small_packets_at_once(
+    mqtt_options: MqttOptions, home_id: str
+) -> None:
+    """TCP_NODELAY is set on the unit's socket, so a press does not wait behind a packet."""
+    async with make_client(mqtt_options, identifier=f"{home_id}-gw", username=home_id) as unit:
+        assert send_without_delay(unit)
+        sock = unit._client.socket()  # noqa: SLF001 - the option is only visible on the socket
+        assert isinstance(sock, socket.socket)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 @pytest.mark.parametrize(
