@@ -12,6 +12,11 @@ State messages repeat every field on every change, so states (occupancy, contact
 smoke, tamper, battery low) become events only when they change; button ``action`` values
 and temperature readings become an event each time. Messages of unknown devices, malformed
 JSON and messages with nothing usable are logged, counted by reason and never forwarded.
+Each field the device's kind is read from is checked on its own: one of the wrong type
+(``wrong_type``: a string, list, object, or a bool where a number belongs and the reverse),
+``null`` (``null_value``) or a number that is no real number (``not_finite``: NaN, ±Infinity,
+or too large for a float) gives no reading and is logged and counted by that reason, while the
+message's other fields still give theirs. Fields the kind is not read from are ignored.
 ``{base}/{name}/availability`` and ``{base}/bridge/state`` are kept (:attr:`health`,
 :attr:`bridge_online`) and logged; the heartbeat reports each device's battery and last
 message, but the protocol has no field for availability yet.
@@ -21,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import reprlib
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,11 +161,46 @@ _BUTTON_VALUES: dict[EventKind, dict[str, object]] = {
     EventKind.CANCEL: {},
     EventKind.CHECK_IN: {},
 }
+# The JSON type each field that readings are made of must have; ``float`` is any number.
+_COMMON_FIELDS: dict[str, type] = {"battery": float, "battery_low": bool, "tamper": bool}
+
+
+def _fields_read(kind: EventKind) -> dict[str, type]:
+    """The fields a device of ``kind`` gives readings from, with the type each must have."""
+    fields = dict(_COMMON_FIELDS)
+    if kind in _STATE_FIELDS:
+        fields[_STATE_FIELDS[kind][0]] = bool
+    if kind in _BUTTON_VALUES:
+        fields["action"] = str
+        fields.update(dict.fromkeys(PRESS_STATES, bool))
+    if kind == EventKind.TEMPERATURE:
+        fields["temperature"] = float
+    return fields
+
+
+def _refusal(value: object, expected: type) -> str | None:
+    """Why ``value`` cannot be read as ``expected`` (a counter's name), or None if it can."""
+    if value is None:
+        return "null_value"
+    if expected is float:
+        # bool is an int in Python, but ``"battery": true`` is no level.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "wrong_type"
+        try:
+            # json parses NaN, Infinity and 1e400 (inf) as floats; rounding one raises.
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer of hundreds of digits: no float holds it
+            finite = False
+        return None if finite else "not_finite"
+    return None if isinstance(value, expected) else "wrong_type"
 
 
 @dataclass
 class Zigbee2MqttMapper:
-    """Turns Zigbee2MQTT messages into readings; pure, apart from its memory of states."""
+    """Turns Zigbee2MQTT messages into readings; pure, apart from its memory of states.
+
+    ``rejected`` counts, by reason, the messages not forwarded and the fields refused.
+    """
 
     devices: DeviceMap
     base_topic: str = "zigbee2mqtt"
@@ -176,6 +218,9 @@ class Zigbee2MqttMapper:
         ``retain: true``, after our reconnect or restart): it is remembered as the current
         state, so only later changes are events, but is never itself an event, and says
         nothing about when the device was last heard.
+
+        A field the device's kind is read from but of the wrong type, ``null``, NaN or
+        infinite gives no reading; it is logged and counted, and the others are still read.
 
         Raises:
             RejectedMessageError: unknown device, malformed payload, or nothing usable; counted.
@@ -208,9 +253,10 @@ class Zigbee2MqttMapper:
             state.pop("action", None)  # a press replayed is not a press
         else:
             self._health(device).last_seen = now
+        usable = self._without_refused(device, state)
         drafts = [
-            *self._role_readings(device, state, now),
-            *self._common_readings(device, state, now),
+            *self._role_readings(device, usable, now),
+            *self._common_readings(device, usable, now),
         ]
         if not drafts and not self._knows_something(device, state):
             raise RejectedMessageError(
@@ -223,6 +269,31 @@ class Zigbee2MqttMapper:
         if device is None:
             raise RejectedMessageError("unknown_device", name)
         return device
+
+    def _without_refused(self, device: MappedDevice, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` without the fields read for ``device`` whose values cannot be; counted."""
+        usable = dict(state)
+        for field_name, expected in _fields_read(device.kind).items():
+            if field_name not in state:
+                continue
+            value = state[field_name]
+            if field_name == "action" and value is None:
+                # Zigbee2MQTT's cached state can say ``"action": null`` between presses, as
+                # it says ``""``: no press, not a bad value.
+                continue
+            reason = _refusal(value, expected)
+            if reason is None:
+                continue
+            del usable[field_name]
+            self.rejected[reason] = self.rejected.get(reason, 0) + 1
+            log.warning(
+                "zigbee2mqtt_rejected",
+                device_id=device.device_id,
+                field=field_name,
+                reason=reason,
+                detail=reprlib.repr(value),  # bounded: a value can be a long string or list
+            )
+        return usable
 
     def _health(self, device: MappedDevice) -> DeviceHealthState:
         return self.health.setdefault(device.device_id, DeviceHealthState())
@@ -320,7 +391,8 @@ class Zigbee2MqttMapper:
 def _json_object(payload: bytes) -> dict[str, Any]:
     try:
         state = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        # RecursionError: arrays or objects nested thousands deep, which fit in a message.
         raise RejectedMessageError("malformed", f"not JSON: {err}") from err
     if not isinstance(state, dict):
         raise RejectedMessageError("malformed", "not a JSON object")
