@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import psycopg
 import structlog
 
-from hub.storage import dead_letters, locks, partitions
+from hub.storage import dead_letters, events, locks, partitions
 
 if TYPE_CHECKING:
     from hub.config import HubSettings
@@ -35,6 +35,9 @@ async def maintain_once(
     async with locks.advisory_lock(conn, _LOCK_KEY, lock_timeout=LOCK_TIMEOUT):
         await partitions.create_ahead(conn, now.date(), days_ahead=settings.partitions_ahead_days)
         await partitions.drop_expired(conn, now, retention_days=settings.retention_days)
+        forgotten = await events.forget_ids(conn, now - timedelta(days=settings.retention_days))
+        if forgotten:
+            log.info("event_ids_forgotten", count=forgotten)
         before = now - timedelta(days=settings.dead_letter_retention_days)
         expired = await dead_letters.expire(conn, before)
         if expired:

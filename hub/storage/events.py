@@ -1,7 +1,10 @@
 """Writing events: COPY into a staging table, then one insert that skips ids already stored.
 
-A redelivered event has the same id and device time, so the primary key (event_id, ts)
-absorbs it. The hourly rollup counts only the rows actually inserted, in the same transaction.
+The event id alone decides: each stored event's id goes into ``event_ids`` (its own key, not
+bound to ``events``' partitioning by device time), and only events whose id was new there are
+inserted, so a copy sent again with another time is absorbed like an exact one. Two copies
+in one write count once. The hourly rollup counts only the rows actually inserted, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -29,9 +32,17 @@ CREATE_STAGING = (
 )
 
 _INSERT = sql.SQL("""
-WITH inserted AS (
+WITH fresh AS (
+    INSERT INTO event_ids (event_id, received_at)
+    SELECT DISTINCT ON (event_id) event_id, received_at FROM events_staging
+    ORDER BY event_id
+    ON CONFLICT DO NOTHING
+    RETURNING event_id
+), inserted AS (
     INSERT INTO events ({columns})
-    SELECT {columns} FROM events_staging
+    SELECT DISTINCT ON (event_id) {columns} FROM events_staging
+    WHERE event_id IN (SELECT event_id FROM fresh)
+    ORDER BY event_id, ts
     ON CONFLICT DO NOTHING
     RETURNING home_id, device_id, kind, ts, received_at, value
 ), rolled AS (
@@ -113,3 +124,13 @@ async def store(conn: AsyncConnection[object], rows: Sequence[EventRow]) -> int:
         cursor = await conn.execute(_INSERT, (ACTIVITY_KINDS, STATE_KINDS))
         counts = await cursor.fetchone()
     return int(counts[0]) if counts else 0  # type: ignore[index]
+
+
+async def forget_ids(conn: AsyncConnection[object], before: datetime) -> int:
+    """Forget the ids of events received before ``before`` (their retention); return how many.
+
+    A copy of such an event that still arrives is then told apart only by ``events``' own
+    key (the same id and device time), while its partition is kept.
+    """
+    cursor = await conn.execute("DELETE FROM event_ids WHERE received_at < %s", (before,))
+    return cursor.rowcount

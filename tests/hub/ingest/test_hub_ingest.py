@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -71,6 +72,42 @@ async def test_a_redelivered_batch_is_stored_once(
     assert await rows(database_url, "SELECT count(*) FROM events") == [(1,)]
     assert await rows(database_url, "SELECT sum(events) FROM activity_hourly") == [(1,)]
     assert await metric(hub, "telecare_events_duplicate_total") == 2
+
+
+async def test_the_same_event_id_with_another_time_is_stored_once(
+    hub: RunningHub, mqtt_broker: Broker, database_url: str, home_id: str
+) -> None:
+    """A client that stamps a resend with a new time (or a day later) still gets one row.
+
+    Each copy is acknowledged; the first time stays; the hourly rollup counts one event.
+    """
+    await register_homes(database_url, home_id)
+    first = motion(home_id, 1)
+    event = first.events[0]
+    copies = [
+        EventBatch(home_id=home_id, events=[event.model_copy(update={"ts": event.ts + shift})])
+        for shift in (timedelta(seconds=5), timedelta(days=-3))
+    ]
+    both = EventBatch(
+        home_id=home_id,
+        events=[
+            event.model_copy(update={"ts": event.ts + timedelta(hours=2)}),
+            motion(home_id, 2).events[0],
+        ],
+    )
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        await unit.send(first)
+        await unit.wait_acked({event.event_id})
+        for copy in copies:
+            await unit.send(copy)
+        await unit.send(both)
+        await unit.wait_acked({e.event_id for e in both.events})
+        await asyncio.sleep(0.3)
+    stored = await rows(database_url, "SELECT ts FROM events WHERE event_id = %s", event.event_id)
+    assert stored == [(event.ts,)]
+    assert await rows(database_url, COUNT) == [(2,)]
+    assert await rows(database_url, "SELECT sum(events) FROM activity_hourly") == [(2,)]
+    assert await metric(hub, "telecare_events_duplicate_total") == 3
 
 
 async def test_an_alarm_does_not_wait_behind_telemetry(

@@ -88,6 +88,42 @@ async def test_duplicates_inside_one_write_are_stored_once(
     assert await count(db, "SELECT count(*) FROM events") == 3
 
 
+async def test_an_event_id_is_stored_once_whatever_its_time(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """The same id with another device time is a copy: one row, the first time kept.
+
+    In another day's partition or in the same write; the rollup counts it once.
+    """
+    rows = list(events.rows_of(batch(1), NOW))
+    event_id, ts = rows[0][0], NOW
+    moved = [(event_id, ts - timedelta(days=1), *rows[0][2:])]
+    later = [(event_id, ts + timedelta(hours=3), *rows[0][2:])]
+    assert await events.store(db, rows) == 1
+    assert await events.store(db, moved) == 0
+    assert await events.store(db, later + later) == 0
+    assert await count(db, "SELECT count(*) FROM events") == 1
+    assert await count(db, "SELECT sum(events) FROM activity_hourly") == 1
+    fresh = [(uuid.uuid4(), ts, *rows[0][2:]), (uuid.uuid4(), ts, *rows[0][2:])]
+    same_id_twice = [fresh[0], (fresh[0][0], ts + timedelta(minutes=1), *rows[0][2:]), fresh[1]]
+    assert await events.store(db, same_id_twice) == 2
+
+
+async def test_ids_are_forgotten_with_the_events_retention(
+    db: psycopg.AsyncConnection[object],
+) -> None:
+    """Ids received before the cutoff go.
+
+    A copy of such an event with its own time is still absorbed while its partition is kept.
+    """
+    old = list(events.rows_of(batch(2), NOW - timedelta(days=2)))
+    new = list(events.rows_of(batch(1), NOW))
+    await events.store(db, old + new)
+    assert await events.forget_ids(db, NOW - timedelta(days=1)) == 2
+    assert await count(db, "SELECT count(*) FROM event_ids") == 1
+    assert await events.store(db, old) == 0
+
+
 async def test_events_land_in_their_day_partition(db: psycopg.AsyncConnection[object]) -> None:
     """An event of today is in today's partition, not in the default one."""
     await events.store(db, list(events.rows_of(batch(2), NOW)))
