@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MAX_PACKET_ID = 65535
+DEFAULT_BUFFERED_MAX = 20_000
+"""Received messages a link holds before it stops reading from its socket."""
 QOS_BY_LEVEL = {0: mqtt5.QoS.AT_MOST_ONCE, 1: mqtt5.QoS.AT_LEAST_ONCE}
 # Tuples, not sets: mqtt5's reason codes compare equal but are not hashable.
 PUBACK_FINE = (mqtt5.PubAckReasonCode.SUCCESS, mqtt5.PubAckReasonCode.NO_MATCHING_SUBSCRIBERS)
@@ -64,9 +66,17 @@ class LinkClosedError(LinkError):
 class MqttLink(asyncio.Protocol):
     """One MQTT 5 connection. Open it with :meth:`open`."""
 
-    def __init__(self, client_id: str, keepalive_s: int, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        client_id: str,
+        keepalive_s: int,
+        timeout_s: float = 10.0,
+        buffered_max: int = DEFAULT_BUFFERED_MAX,
+    ) -> None:
         """Use :meth:`open`; this only sets up the state."""
         self.client_id = client_id
+        self._buffered_max = buffered_max
+        self._paused = False
         self._keepalive_s = keepalive_s
         self._timeout_s = timeout_s
         self._transport: asyncio.Transport | None = None
@@ -99,6 +109,8 @@ class MqttLink(asyncio.Protocol):
         receive_maximum: int = MAX_PACKET_ID,
         username: str | None = None,
         will: mqtt5.Will | None = None,
+        max_packet_bytes: int | None = None,
+        buffered_max: int = DEFAULT_BUFFERED_MAX,
     ) -> MqttLink:
         """Connect to ``options``' broker and wait for its CONNACK.
 
@@ -110,6 +122,12 @@ class MqttLink(asyncio.Protocol):
             receive_maximum: most unacknowledged QoS 1 messages the broker may send us.
             username: overrides the URL's user.
             will: published by the broker if the connection dies.
+            max_packet_bytes: declared to the broker (MQTT 5 Maximum Packet Size), which
+                then never sends a larger packet to this client (it drops it instead).
+            buffered_max: received messages held before the link stops reading from its
+                socket until :meth:`received` takes them. QoS 0 messages are not bounded by
+                ``receive_maximum``, so without this a burst of them grows memory without
+                limit; stopped, the burst waits in TCP and at the broker.
 
         Raises:
             LinkError: MQTT 3.1.1 was asked for, the broker cannot be reached, or it did not
@@ -120,7 +138,7 @@ class MqttLink(asyncio.Protocol):
             raise LinkError("this connection speaks MQTT 5 only")
         endpoint = parse_mqtt_url(options.url)
         loop = asyncio.get_running_loop()
-        link = cls(client_id, options.keepalive_s, options.timeout_s)
+        link = cls(client_id, options.keepalive_s, options.timeout_s, buffered_max)
         user = username or endpoint.username
         password = options.password.encode() if options.password else None
         try:
@@ -141,6 +159,7 @@ class MqttLink(asyncio.Protocol):
                         keep_alive=options.keepalive_s,
                         session_expiry_interval=session_expiry_s,
                         receive_max=receive_maximum,
+                        max_packet_size=max_packet_bytes,
                     ).write()
                 )
                 connack = await link._connack
@@ -254,6 +273,9 @@ class MqttLink(asyncio.Protocol):
             self._arrived.clear()
             await self._closed_or(asyncio.ensure_future(self._arrived.wait()))
         taken, self._received = self._received, []
+        if self._paused and self._transport is not None and self.is_open:
+            self._paused = False
+            self._transport.resume_reading()
         return taken
 
     async def drained(self) -> None:
@@ -345,6 +367,10 @@ class MqttLink(asyncio.Protocol):
             return
         self._received.append(packet)
         self._arrived.set()
+        full = len(self._received) >= self._buffered_max
+        if full and not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
 
     def _handle_puback(self, packet: mqtt5.PubAckPacket) -> None:
         self._inflight.discard(packet.packet_id)
@@ -437,6 +463,9 @@ class MqttLink(asyncio.Protocol):
         interval = self._keepalive_s / 2
         while self.is_open:
             await asyncio.sleep(interval)
+            if self._paused:
+                # We stopped reading, not the broker talking: its answers wait in TCP.
+                self._last_heard = time.monotonic()
             if time.monotonic() - self._last_heard > self._keepalive_s * 1.5:
                 log.warning("mqtt_broker_silent", client_id=self.client_id)
                 if self._transport is not None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from hub.errors import HubError
+from protocol import MAX_PAYLOAD_BYTES
 from runtime.mqtt import shared_subscription
 from runtime.mqtt_link import LinkClosedError, LinkError, MqttLink
 
@@ -39,6 +40,10 @@ BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 10.0
 YIELD_EVERY = 64
 """Messages routed in a row before the consumer lets other tasks run."""
+MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096
+"""Declared to the broker: a payload a little over the protocol's limit still reaches the hub
+and is dead-lettered as ``payload_too_large`` with the sender named; a far larger one (a
+megabyte of garbage) is dropped by the broker and never costs the hub memory."""
 RECEIPTS_DRAIN_S = 2.0
 """At shutdown, how long receipts may take to reach the broker (one lost is asked again)."""
 
@@ -105,6 +110,7 @@ class Consumer:
                     client_id=self._client_id,
                     session_expiry_s=self._settings.mqtt_session_expiry_s,
                     receive_maximum=self._settings.mqtt_receive_maximum,
+                    max_packet_bytes=MAX_PACKET_BYTES,
                 )
                 self._link = link
                 connected.set(1)

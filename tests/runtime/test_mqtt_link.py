@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import mqtt5
 import pytest
+from mqtt_messages import RECEIVE_TIMEOUT_S
 from services import options_for
 
 from runtime.mqtt import MqttOptions, MqttProtocol
@@ -117,6 +118,57 @@ async def test_the_broker_sends_no_more_than_the_receive_maximum(
             subscriber.ack(packet.packet_id)
         rest = await take(subscriber, 7)
         assert [int(p.payload) for p in held + rest] == list(range(12))
+    finally:
+        await publisher.close()
+        await subscriber.close()
+
+
+async def test_a_burst_of_qos0_waits_in_tcp_instead_of_memory(
+    mqtt_options: MqttOptions,
+) -> None:
+    """QoS 0 is not held back by the receive maximum: the link stops reading instead.
+
+    While nobody takes messages the link holds about ``buffered_max`` of them, not the whole
+    burst; once they are taken, the rest arrive, every one, in order.
+    """
+    where = unique("t/link")
+    subscriber = await MqttLink.open(
+        mqtt_options, client_id=unique("sub"), receive_maximum=5, buffered_max=50
+    )
+    publisher = await MqttLink.open(mqtt_options, client_id=unique("pub"))
+    burst = 20_000
+    try:
+        await subscriber.subscribe([where], qos=0)
+        for n in range(burst):
+            publisher.publish(where, str(n).encode(), qos=0)
+        await publisher.drained()
+        await asyncio.sleep(1.0)  # time for the whole burst to arrive if nothing held it
+        held = await subscriber.received()
+        assert len(held) < burst // 4
+        got = [int(p.payload) for p in held]
+        while len(got) < burst:
+            async with asyncio.timeout(RECEIVE_TIMEOUT_S):
+                got += [int(p.payload) for p in await subscriber.received()]
+        assert got == list(range(burst))
+    finally:
+        await publisher.close()
+        await subscriber.close()
+
+
+async def test_the_broker_is_told_the_largest_packet_the_client_takes(
+    mqtt_options: MqttOptions,
+) -> None:
+    """A message over the declared size never reaches the client; the next one does."""
+    where = unique("t/link")
+    subscriber = await MqttLink.open(mqtt_options, client_id=unique("sub"), max_packet_bytes=1024)
+    publisher = await MqttLink.open(mqtt_options, client_id=unique("pub"))
+    try:
+        await subscriber.subscribe([where])
+        publisher.publish(where, b"x" * 4096)
+        publisher.publish(where, b"small")
+        (only,) = await take(subscriber, 1)
+        assert only.payload == b"small"
+        assert await nothing_more(subscriber) == []
     finally:
         await publisher.close()
         await subscriber.close()
