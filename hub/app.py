@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -17,8 +18,9 @@ from hub.api.stream import CALL_RELAY, feed_context
 from hub.calls.relay import CallRelay
 from hub.config import HubSettings
 from hub.ingest.consumer import Connection, Consumer, NotConnectedError, publish_on_first
+from hub.ingest.flood import HomeRate, LetterSample
 from hub.ingest.registry import HomeRegister
-from hub.ingest.router import IngestLanes, Router
+from hub.ingest.router import FloodGuards, IngestLanes, Router
 from hub.ingest.writers import BatchPolicy, Writers
 from hub.loops.alarm_timers import check_wellbeing_forever, escalate_forever
 from hub.loops.indicators import nightly_forever
@@ -47,6 +49,8 @@ STUCK_AFTER_S = 30.0
 READY_TIMEOUT_S = 2.0
 PRESENCE_POLICY = BatchPolicy(max_events=500, max_wait_s=0.2)
 DEAD_LETTER_POLICY = BatchPolicy(max_events=200, max_wait_s=0.1)
+UNKEPT_EVERY_S = 5.0
+"""How often the counts of refused messages beyond their homes' samples are stored."""
 
 
 def create_app(settings: HubSettings) -> web.Application:
@@ -126,7 +130,9 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
     register = HomeRegister(pool)
     log.info("homes_loaded", homes=await register.load())
     lanes = IngestLanes.with_capacity(settings.queue_capacity_events)
-    router = Router(register, lanes, metrics, app[CALL_RELAY].from_home)
+    sample = LetterSample(settings.dead_letters_per_minute)
+    guards = FloodGuards(HomeRate(settings.home_rate_per_s, settings.home_burst), sample)
+    router = Router(register, lanes, metrics, app[CALL_RELAY].from_home, guards)
     consumer = Consumer(
         settings,
         router.route,
@@ -152,6 +158,7 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(writers.presence(lanes.presence, PRESENCE_POLICY)),
         asyncio.create_task(writers.dead_letters(lanes.rejected, DEAD_LETTER_POLICY)),
     ]
+    counting = asyncio.create_task(writers.unkept_letters(sample, UNKEPT_EVERY_S))
     for task in tasks:
         task.add_done_callback(_report_writer_end)
     consuming = [asyncio.create_task(c.run()) for c in (alarm_consumer, consumer)]
@@ -169,6 +176,12 @@ async def _ingest(app: web.Application) -> AsyncIterator[None]:
         # The timeout cancelled the writers mid-retry: what they held was neither stored nor
         # acknowledged, so the broker delivers it again to the next hub.
         log.warning("shutdown_left_events_unstored", note="the broker will deliver them again")
+    counting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await counting
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(settings.shutdown_grace_s):
+            await writers.store_unkept(sample)
     consumer.release()
     alarm_consumer.release()
     await asyncio.gather(*consuming)

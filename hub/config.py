@@ -106,6 +106,21 @@ class HubSettings(CommonSettings):
     event_writers: int = Field(
         default=2, ge=1, le=16, description="Concurrent database writers for telemetry."
     )
+    home_rate_per_s: float = Field(
+        default=200.0,
+        gt=0,
+        description="Messages a second one home may send (alarms are never limited); a unit "
+        "sends a few a minute, and drains its outbox in batches of up to 200 events.",
+    )
+    home_burst: float = Field(
+        default=2000.0, ge=1, description="Messages one home may send at once above its rate."
+    )
+    dead_letters_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Refused messages of one home and reason kept (and logged) each minute; "
+        "the rest are counted in dead_letter_counts.",
+    )
     db_pool_size: int = Field(default=6, ge=2, le=100)
     ice_servers: list[IceServer] = Field(
         default_factory=list,

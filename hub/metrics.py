@@ -29,7 +29,13 @@ class HubMetrics:
         )
         self.rejected = Counter(
             "telecare_messages_rejected",
-            "Messages dead-lettered, by reason",
+            "Messages refused, by reason (kept as dead letters or only counted)",
+            ["reason"],
+            registry=r,
+        )
+        self.rejected_unkept = Counter(
+            "telecare_messages_rejected_unkept",
+            "Refused messages beyond their home's sample: counted in dead_letter_counts only",
             ["reason"],
             registry=r,
         )

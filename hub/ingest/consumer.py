@@ -40,10 +40,11 @@ BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 10.0
 YIELD_EVERY = 64
 """Messages routed in a row before the consumer lets other tasks run."""
-MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 4096
-"""Declared to the broker: a payload a little over the protocol's limit still reaches the hub
-and is dead-lettered as ``payload_too_large`` with the sender named; a far larger one (a
-megabyte of garbage) is dropped by the broker and never costs the hub memory."""
+MAX_PACKET_BYTES = 2 * MAX_PAYLOAD_BYTES + 4096
+"""Declared to the broker: above the shipped broker's own ``max_packet_size`` (128 KiB), so
+whatever the broker takes from a unit reaches the hub and is dead-lettered as
+``payload_too_large`` with the sender named; a broker configured looser still never sends
+the hub a packet larger than this (a megabyte of garbage), which then costs it no memory."""
 RECEIPTS_DRAIN_S = 2.0
 """At shutdown, how long receipts may take to reach the broker (one lost is asked again)."""
 

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
     from hub.storage.dead_letters import DeadLetter
 
-NOT_FINAL = frozenset({"unregistered_home", "internal_error"})
+NOT_FINAL = frozenset({"unregistered_home", "internal_error", "rate_limited"})
 """Reasons that can change without the unit doing anything (the home is registered later, the
-hub is fixed): those events are not refused for good, and the unit keeps resending them."""
+hub is fixed, the home slows down): those events are not refused for good, and the unit keeps
+resending them."""
 
 _EVENT_FIELD = re.compile(r"^events\.(\d+)(?:\.|$)")
 

@@ -12,6 +12,8 @@ from hub.ingest.items import EventsIn, PresenceIn, RejectedIn
 from hub.ingest.lanes import Lane, LanesClosedError
 from hub.storage.dead_letters import DeadLetter
 from protocol import (
+    MAX_ID_LENGTH,
+    ROOT,
     CallAnswer,
     Direction,
     EventBatch,
@@ -26,6 +28,7 @@ from protocol import (
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from hub.ingest.flood import HomeRate, LetterSample
     from hub.ingest.registry import HomeRegister
     from hub.metrics import HubMetrics
 
@@ -33,6 +36,23 @@ log = structlog.get_logger(__name__)
 
 UNREGISTERED_HOME = "unregistered_home"
 INTERNAL_ERROR = "internal_error"
+RATE_LIMITED = "rate_limited"
+
+
+def home_of(topic: str) -> str:
+    """The home id a topic names, as far as it can be read ("" when none)."""
+    prefix = ROOT + "/"
+    if not topic.startswith(prefix):
+        return ""
+    return topic[len(prefix) :].split("/", 1)[0][:MAX_ID_LENGTH]
+
+
+@dataclass(frozen=True, slots=True)
+class FloodGuards:
+    """What keeps one noisy home from hurting the others (see :mod:`hub.ingest.flood`)."""
+
+    rate: HomeRate
+    sample: LetterSample
 
 
 @dataclass
@@ -66,12 +86,18 @@ class Router:
         lanes: IngestLanes,
         metrics: HubMetrics,
         on_call: Callable[[CallAnswer | IceCandidate | Hangup], Awaitable[None]],
+        guards: FloodGuards,
     ) -> None:
-        """Route into ``lanes``, taking only registered homes; call signalling to ``on_call``."""
+        """Route into ``lanes``, taking only registered homes; call signalling to ``on_call``.
+
+        ``guards`` limit each home's rate and sample what is refused.
+        """
         self._register = register
         self._lanes = lanes
         self._metrics = metrics
         self._on_call = on_call
+        self._rate = guards.rate
+        self._sample = guards.sample
 
     async def route(self, topic: str, payload: bytes, settle: Callable[[], None]) -> None:
         """Decode, check and queue one message; ``settle`` acknowledges it once it is safe.
@@ -114,15 +140,36 @@ class Router:
         if isinstance(message, EventBatch):
             item = EventsIn(batch=message, received_at=received_at, settle=settle)
             self._metrics.events_received.inc(item.size)
-            await (self._lanes.urgent if item.urgent else self._lanes.normal).put(item)
+            if item.urgent:
+                await self._lanes.urgent.put(item)  # an alarm is never rate-limited
+            elif self._rate.allow(home_id):
+                await self._lanes.normal.put(item)
+            else:
+                await self._limited(topic, payload, settle, received_at)
         elif isinstance(message, Heartbeat | Status):
-            await self._lanes.presence.put(PresenceIn(message, received_at, settle))
+            if self._rate.allow(home_id):
+                await self._lanes.presence.put(PresenceIn(message, received_at, settle))
+            else:
+                await self._limited(topic, payload, settle, received_at)
         elif isinstance(message, CallAnswer | IceCandidate | Hangup):
             # Nothing to store: a call's signalling matters only while the call lasts.
             await self._on_call(message)
             settle()
 
+    async def _limited(
+        self, topic: str, payload: bytes, settle: Callable[[], None], received_at: datetime
+    ) -> None:
+        detail = "the home sends faster than its rate; its unit sends it again later"
+        letter = DeadLetter(received_at, topic, payload, RATE_LIMITED, ("home_id",), detail)
+        await self._reject(letter, settle)
+
     async def _reject(self, letter: DeadLetter, settle: Callable[[], None]) -> None:
+        if not self._sample.admit(home_of(letter.topic), letter.reason):
+            # Beyond the home's sample for this minute: counted, not stored nor logged.
+            self._metrics.rejected.labels(letter.reason).inc()
+            self._metrics.rejected_unkept.labels(letter.reason).inc()
+            settle()
+            return
         log.warning(
             "message_rejected",
             topic=letter.topic,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from psycopg_pool import AsyncConnectionPool
 
+    from hub.ingest.flood import LetterSample
     from hub.ingest.lanes import Lane
     from hub.metrics import HubMetrics
     from protocol import Event
@@ -187,6 +188,29 @@ class Writers:
         """Store refused messages from ``lane`` until it is closed and empty."""
         while items := await lane.take(policy.max_events, policy.max_wait_s):
             await self._store_letters(items)
+
+    async def unkept_letters(self, sample: LetterSample, every_s: float) -> None:
+        """Store the counts of refused messages beyond their homes' samples, every ``every_s``.
+
+        One log line per home and reason says how many went unlogged.
+        """
+        while True:
+            await asyncio.sleep(every_s)
+            await self.store_unkept(sample)
+
+    async def store_unkept(self, sample: LetterSample) -> None:
+        """Store the counts gathered since the last time (also once more at shutdown)."""
+        counts = sample.take_counts()
+        if counts:
+            await self._with_retry(lambda conn: dead_letters.count_unkept(conn, counts))
+            for (minute, home_id, reason), messages in counts.items():
+                log.warning(
+                    "messages_rejected_unlogged",
+                    home_id=home_id,
+                    reason=reason,
+                    messages=messages,
+                    minute=minute.isoformat(),
+                )
 
     async def _store_letters(self, items: Sequence[RejectedIn]) -> None:
         letters = [item.letter for item in items]

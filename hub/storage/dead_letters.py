@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from psycopg import AsyncConnection
@@ -54,4 +54,21 @@ async def store(conn: AsyncConnection[object], letters: Sequence[DeadLetter]) ->
 async def expire(conn: AsyncConnection[object], before: datetime) -> int:
     """Delete dead letters received before ``before``; return how many went."""
     cursor = await conn.execute("DELETE FROM dead_letters WHERE received_at < %s", (before,))
+    await conn.execute("DELETE FROM dead_letter_counts WHERE minute < %s", (before,))
     return cursor.rowcount
+
+
+async def count_unkept(
+    conn: AsyncConnection[object], counts: Mapping[tuple[datetime, str, str], int]
+) -> None:
+    """Add the refused messages only counted, by (minute, home, reason)."""
+    async with conn.transaction(), conn.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO dead_letter_counts (minute, home_id, reason, messages)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (minute, home_id, reason)"
+            " DO UPDATE SET messages = dead_letter_counts.messages + EXCLUDED.messages",
+            [
+                (minute, home.replace("\x00", "\ufffd"), reason, n)
+                for (minute, home, reason), n in sorted(counts.items())
+            ],
+        )

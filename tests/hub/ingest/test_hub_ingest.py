@@ -295,6 +295,68 @@ async def test_an_alarm_is_not_behind_the_backlog_queued_for_the_hub(
     assert raised == [("panic_button",)]
 
 
+async def test_a_flood_from_one_home_is_a_sample_and_a_count(
+    hub: RunningHub, mqtt_broker: Broker, database_url: str, home_id: str
+) -> None:
+    """2,000 messages from an unregistered home id: ten a minute kept, the rest counted.
+
+    Another home's press is still stored and acknowledged meanwhile.
+    """
+    await register_homes(database_url, home_id)
+    flood = f"{home_id}-stranger"
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        for n in range(2000):
+            await unit.send_raw(topic(flood, Channel.EVENTS), encode(motion(flood, n)))
+            if n % 200 == 0:
+                await asyncio.sleep(0)
+        press = panic(home_id, unit.next_seq())
+        await unit.send(press)
+        await unit.wait_acked({press.events[0].event_id})
+
+        async def all_accounted() -> bool:
+            kept = await rows(database_url, "SELECT count(*) FROM dead_letters")
+            counted = await rows(
+                database_url, "SELECT coalesce(sum(messages), 0) FROM dead_letter_counts"
+            )
+            return bool(kept[0][0] + counted[0][0] == 2000)
+
+        await eventually(all_accounted, "the flood kept or counted", timeout_s=30)
+    kept = await rows(database_url, "SELECT count(*) FROM dead_letters")
+    assert kept[0][0] <= 20  # ten in each minute the flood touched
+    counted = await rows(database_url, "SELECT home_id, reason FROM dead_letter_counts")
+    assert set(counted) == {(flood, "unregistered_home")}
+    assert await metric(hub, 'telecare_messages_rejected_total{reason="unregistered_home"}') == (
+        2000
+    )
+
+
+async def test_a_home_over_its_rate_is_slowed_but_loses_nothing(
+    start_hub: Callable[..., Awaitable[RunningHub]],
+    mqtt_broker: Broker,
+    database_url: str,
+    home_id: str,
+) -> None:
+    """Past its burst a home's telemetry is refused for now, its press never.
+
+    Resent as a unit does, every event is stored in the end.
+    """
+    await start_hub(home_rate_per_s=100, home_burst=20)
+    await register_homes(database_url, home_id)
+    async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+        for _ in range(200):
+            await unit.send(motion(home_id, unit.next_seq()))
+        press = panic(home_id, unit.next_seq())
+        await unit.send(press)
+        await unit.wait_acked({press.events[0].event_id})
+        assert len(unit.acked) < 201  # some telemetry was held back
+        await unit.wait_acked(set(unit.sent), timeout_s=60, resend_after_s=1.0)
+    assert await rows(database_url, COUNT) == [(201,)]
+    limited = await rows(
+        database_url, "SELECT count(*) FROM dead_letters WHERE reason = 'rate_limited'"
+    )
+    assert 1 <= limited[0][0] <= 10 * 2
+
+
 async def test_a_plain_subscription_works_where_shared_ones_do_not(
     start_hub: Callable[..., Awaitable[RunningHub]],
     mqtt_broker: Broker,
