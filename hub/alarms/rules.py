@@ -29,6 +29,10 @@ PRIORITY: dict[EventKind, int] = {
 }
 """The priority of the alarm each kind raises (1 is the most urgent)."""
 
+PER_DEVICE = frozenset({EventKind.TAMPER, EventKind.MAINS_POWER, EventKind.BATTERY_LOW})
+"""Technical kinds whose alarms are one per device: two sensors' flat batteries are two jobs
+for the technician, each done on its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class AlarmTrigger:
@@ -38,6 +42,8 @@ class AlarmTrigger:
     priority: int
     reason_key: str
     reason_params: dict[str, str] = field(default_factory=dict)
+    device_id: str | None = None
+    """The device the alarm belongs to (technical kinds only); None: one per home and kind."""
 
 
 def trigger_for(event: Event) -> AlarmTrigger | None:
@@ -49,7 +55,8 @@ def trigger_for(event: Event) -> AlarmTrigger | None:
     params = {"device_id": event.device_id}
     if event.location:
         params["location"] = event.location
-    return AlarmTrigger(kind, priority, f"alarm.{kind.value}", params)
+    device = event.device_id if kind in PER_DEVICE else None
+    return AlarmTrigger(kind, priority, f"alarm.{kind.value}", params, device)
 
 
 def _raising(event: Event) -> bool:

@@ -72,9 +72,10 @@ async def apply_triggers(
             continue
         cursor = await conn.execute(
             "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
-            " reason_params, raised_at, last_trigger_at, last_event_id)"
-            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s, %s)"
-            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " reason_params, raised_at, last_trigger_at, last_event_id, device_id)"
+            " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (home_id, kind, (coalesce(device_id, '')))"
+            " WHERE state IN ('raised', 'claimed', 'in_progress')"
             " DO UPDATE SET trigger_count = alarms.trigger_count + 1,"
             "  last_trigger_at = GREATEST(alarms.last_trigger_at, EXCLUDED.last_trigger_at),"
             "  last_event_id = EXCLUDED.last_event_id, updated_at = now()"
@@ -91,6 +92,7 @@ async def apply_triggers(
                 now,
                 now,
                 event.event_id,
+                trigger.device_id,
             ),
         )
         row = await cursor.fetchone()
@@ -298,7 +300,8 @@ async def raise_by_rule(  # noqa: PLR0913 - the alarm's fields
             "INSERT INTO alarms (alarm_id, home_id, kind, priority, state, reason_key,"
             " reason_params, raised_at, last_trigger_at)"
             " VALUES (%s, %s, %s, %s, 'raised', %s, %s, %s, %s)"
-            " ON CONFLICT (home_id, kind) WHERE state IN ('raised', 'claimed', 'in_progress')"
+            " ON CONFLICT (home_id, kind, (coalesce(device_id, '')))"
+            " WHERE state IN ('raised', 'claimed', 'in_progress')"
             " DO NOTHING RETURNING alarm_id",
             (uuid.uuid4(), home_id, kind, priority, f"alarm.{kind}", Jsonb(params), now, now),
         )

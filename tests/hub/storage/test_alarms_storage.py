@@ -84,6 +84,41 @@ async def test_a_repeated_trigger_joins_the_open_alarm_and_a_redelivery_changes_
     assert smoke.alarm_id != raised.alarm_id
 
 
+async def test_two_devices_low_batteries_are_two_alarms(db: Conn) -> None:
+    """A technical alarm belongs to its device: another device's is another alarm.
+
+    The same device's again joins it; two panic presses are still one alarm.
+    """
+
+    def low(device: str) -> Event:
+        return TypeAdapter[Event](Event).validate_python(
+            {
+                "event_id": uuid.uuid4(),
+                "home_id": "home-1",
+                "device_id": device,
+                "ts": NOW,
+                "seq": 1,
+                "kind": EventKind.BATTERY_LOW,
+                "value": {"low": True, "percent": 5},
+            }
+        )
+
+    (pir,) = await raise_from(db, low("pir-hall"))
+    (door,) = await raise_from(db, low("door-front"))
+    (again,) = await raise_from(db, low("pir-hall"))
+    assert pir.raised
+    assert door.raised
+    assert not again.raised
+    assert pir.alarm_id != door.alarm_id
+    assert again.alarm_id == pir.alarm_id
+    open_alarms = await (
+        await db.execute("SELECT device_id, trigger_count FROM alarms ORDER BY device_id")
+    ).fetchall()
+    assert open_alarms == [("door-front", 1), ("pir-hall", 2)]
+    first, second = await raise_from(db, press(), press())
+    assert first.alarm_id == second.alarm_id
+
+
 async def test_a_cancel_press_cancels_the_alarm_it_names_and_keeps_it_on_record(
     db: Conn,
 ) -> None:
