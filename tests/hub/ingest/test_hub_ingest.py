@@ -272,19 +272,17 @@ async def test_heartbeats_and_status_keep_presence(
 async def test_an_alarm_is_not_behind_the_backlog_queued_for_the_hub(
     hub_process: HubProcess, mqtt_broker: Broker, database_url: str, home_id: str
 ) -> None:
-    """5,000 movements queue at the broker while the hub is away, then a panic press.
+    """5,000 movements of 50 homes queue at the broker while the hub is away, then a press.
 
     When the hub is back the press is acknowledged before most of them: it came on
     ``up/alarms``, which the hub reads on a connection of its own.
     """
-    await register_homes(database_url, home_id)
+    homes = [f"{home_id}-{n}" for n in range(50)]
+    await register_homes(database_url, home_id, *homes)
     await hub_process.start()
     hub_process.stop()
     async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
-        for n in range(5000):
-            await unit.send(motion(home_id, unit.next_seq()))
-            if n % 500 == 0:
-                await asyncio.sleep(0)
+        await stream(unit, homes, 5000)
         press = panic(home_id, unit.next_seq())
         await unit.send(press)
         await hub_process.start()
