@@ -39,6 +39,8 @@ Pool = AsyncConnectionPool[psycopg.AsyncConnection[object]]
 
 SETTINGS = web.AppKey("settings", HubSettings)
 METRICS = web.AppKey("metrics", HubMetrics)
+INGEST_POOL = web.AppKey("ingest_pool", AsyncConnectionPool)
+TIMERS_POOL = web.AppKey("timers_pool", AsyncConnectionPool)
 CONSUMER = web.AppKey("consumer", Consumer)
 ALARM_CONSUMER = web.AppKey("alarm_consumer", Consumer)
 WRITER_TASKS = web.AppKey("writer_tasks", list)
@@ -91,19 +93,31 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     ) as conn:
         await migrate.migrate(conn)
         await maintain_once(conn, settings)
-    pool: Pool = AsyncConnectionPool(
-        settings.database_url,
-        min_size=2,
-        max_size=settings.db_pool_size,
-        kwargs={"autocommit": True},
+    # Three pools, so that a burst of heavy API reads cannot take the connection an alarm
+    # needs to be stored, nor the one an escalation needs.
+    pools = {
+        POOL: _pool(settings.database_url, "hub-api", settings.db_pool_size),
+        INGEST_POOL: _pool(settings.database_url, "hub-ingest", settings.ingest_pool_size),
+        TIMERS_POOL: _pool(settings.database_url, "hub-timers", settings.timers_pool_size),
+    }
+    for key, pool in pools.items():
+        await pool.open(wait=True)
+        app[key] = pool
+    yield
+    for pool in pools.values():
+        await pool.close()
+
+
+def _pool(url: str, name: str, size: int) -> Pool:
+    return AsyncConnectionPool(
+        url,
+        min_size=min(2, size),
+        max_size=size,
+        kwargs={"autocommit": True, "application_name": f"telecare-{name}"},
         configure=_prepare_connection,
         open=False,
-        name="hub",
+        name=name,
     )
-    await pool.open(wait=True)
-    app[POOL] = pool
-    yield
-    await pool.close()
 
 
 async def _change_feed(app: web.Application) -> AsyncIterator[None]:
@@ -114,8 +128,8 @@ async def _change_feed(app: web.Application) -> AsyncIterator[None]:
 async def _maintenance(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(maintain_forever(app[SETTINGS])),
-        asyncio.create_task(escalate_forever(app[POOL])),
-        asyncio.create_task(check_wellbeing_forever(app[POOL])),
+        asyncio.create_task(escalate_forever(app[TIMERS_POOL])),
+        asyncio.create_task(check_wellbeing_forever(app[TIMERS_POOL])),
         asyncio.create_task(nightly_forever(app[POOL])),
     ]
     yield
@@ -126,7 +140,7 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
 
 async def _ingest(app: web.Application) -> AsyncIterator[None]:
     """Start writers, then the consumer; on stop, stop reading, drain, acknowledge, close."""
-    settings, metrics, pool = app[SETTINGS], app[METRICS], app[POOL]
+    settings, metrics, pool = app[SETTINGS], app[METRICS], app[INGEST_POOL]
     register = HomeRegister(pool)
     log.info("homes_loaded", homes=await register.load())
     lanes = IngestLanes.with_capacity(settings.queue_capacity_events)

@@ -121,7 +121,25 @@ class HubSettings(CommonSettings):
         description="Refused messages of one home and reason kept (and logged) each minute; "
         "the rest are counted in dead_letter_counts.",
     )
-    db_pool_size: int = Field(default=6, ge=2, le=100)
+    db_pool_size: int = Field(
+        default=6,
+        ge=2,
+        le=100,
+        description="Connections for the API, calls and the nightly indicators.",
+    )
+    ingest_pool_size: int = Field(
+        default=6,
+        ge=2,
+        le=100,
+        description="Connections for storing what homes send (writers and home lookups), "
+        "apart from the API's, so a heavy read cannot delay storing an alarm.",
+    )
+    timers_pool_size: int = Field(
+        default=2,
+        ge=1,
+        le=20,
+        description="Connections for escalations and well-being checks, apart from the rest.",
+    )
     ice_servers: list[IceServer] = Field(
         default_factory=list,
         description=(

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import aiomqtt
+import psycopg
 import pytest
 from aiohttp import web
+from consoles import PASSWORD, Console
 from fix_hub import HubProcess, RunningHub, hub_settings_for, register_homes, wait_ready
 from homes import Fleet, motion, panic
 from queries import eventually, rows, until_rows
 from services import options_for
 
 from hub.app import create_app
+from hub.auth.users import Role, add_user
 from protocol import MAX_PAYLOAD_BYTES, Channel, EventBatch, encode, examples, topic
 from telecare.services import postgres_binaries, start_postgres
 
@@ -353,6 +356,39 @@ async def test_a_home_over_its_rate_is_slowed_but_loses_nothing(
         database_url, "SELECT count(*) FROM dead_letters WHERE reason = 'rate_limited'"
     )
     assert 1 <= limited[0][0] <= 10 * 2
+
+
+async def test_heavy_api_reads_cannot_delay_storing_an_alarm(
+    start_hub: Callable[..., Awaitable[RunningHub]],
+    mqtt_broker: Broker,
+    database_url: str,
+    home_id: str,
+) -> None:
+    """Every API connection stuck in a slow read; a press is still stored and acknowledged.
+
+    Ingest has a connection pool of its own.
+    """
+    hub = await start_hub(db_pool_size=2)
+    await register_homes(database_url, home_id, district="ats-nord")
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await add_user(conn, "sara", PASSWORD, Role.SUPERVISOR, ["ats-nord"])
+    console = Console(hub.url)
+    assert await console.login("sara") == 200
+    plan = f"/api/v1/homes/{home_id}/care-plan"
+    async with await psycopg.AsyncConnection.connect(database_url) as locker:
+        await locker.execute("LOCK TABLE care_plans IN ACCESS EXCLUSIVE MODE")
+        reads = [asyncio.create_task(console.get(plan)) for _ in range(4)]
+        await asyncio.sleep(0.5)
+        assert not any(read.done() for read in reads)  # held by the lock, pool taken
+        async with Fleet(options_for(mqtt_broker), f"{home_id}-unit") as unit:
+            press = panic(home_id, unit.next_seq())
+            await unit.send(press)
+            await unit.wait_acked({press.events[0].event_id}, timeout_s=20)
+        assert not any(read.done() for read in reads)
+        await locker.rollback()
+    assert [(await read)[0] for read in reads] == [200] * 4
+    await console.close()
+    assert await rows(database_url, "SELECT kind FROM alarms") == [("panic_button",)]
 
 
 async def test_a_plain_subscription_works_where_shared_ones_do_not(
