@@ -6,7 +6,6 @@ Authentication is a session cookie (HttpOnly, SameSite=Strict, Secure as
 """
 
 # No `from __future__ import annotations`: the route table reads the handlers' types.
-import time
 from datetime import UTC, datetime
 
 import structlog
@@ -16,15 +15,13 @@ from hub.api.access import SESSION_COOKIE, ApiError, session_csrf
 from hub.api.client import ORIGIN
 from hub.api.models import LoginRequest, Me, SignedOut
 from hub.api.routing import Call, RouteTable
-from hub.auth import users
-from hub.auth.throttle import LoginThrottle
+from hub.auth import throttle, users
 from hub.config import CookieSecure
 from hub.storage import audit
 
 log = structlog.get_logger(__name__)
 
 ROUTES = RouteTable()
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 COOKIE_SECURE = web.AppKey("cookie_secure", CookieSecure)
 
 
@@ -34,20 +31,19 @@ COOKIE_SECURE = web.AppKey("cookie_secure", CookieSecure)
 async def login(call: Call, body: LoginRequest) -> Me:
     """Check the password (throttled per user name and address) and start a session."""
     request = call.request
-    throttle = request.app[THROTTLE]
     address = request.app[ORIGIN].address(request)
-    now = time.monotonic()
-    wait_s = throttle.retry_after(body.username, address, now)
-    if wait_s > 0:
-        raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
-    # Counted as a failure until it succeeds: concurrent guesses cannot outrun the limit.
-    throttle.failed(body.username, address, now)
+    now = datetime.now(UTC)
     async with call.pool.connection() as conn:
+        wait_s = await throttle.retry_after(conn, body.username, address, now)
+        if wait_s > 0:
+            raise ApiError(429, f"too many failed sign-ins: try again in {int(wait_s) + 1} s")
+        # Counted as a failure until it succeeds: concurrent guesses cannot outrun the limit.
+        attempt = await throttle.attempt(conn, body.username, address, now)
         user = await users.check_password(conn, body.username, body.password)
         if user is None:
             log.warning("login_failed", username=body.username, address=address)
             raise ApiError(401, "wrong user name or password")
-        throttle.succeeded(body.username, address, now)
+        await throttle.succeeded(conn, body.username, address, attempt)
         token, csrf = await users.start_session(conn, user, datetime.now(UTC))
         detail = {"address": address}
         await audit.record(conn, user.username, "login", f"user:{user.username}", detail)

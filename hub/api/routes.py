@@ -29,7 +29,6 @@ from hub.api.models import ErrorBody
 from hub.api.openapi import openapi_document
 from hub.api.routing import Call, Route, RouteTable
 from hub.api.stream import CALL_RELAY, FEED, ChangeFeed, close_streams, stream
-from hub.auth.throttle import LoginThrottle
 from hub.calls.relay import CallRelay
 from hub.config import HubSettings
 
@@ -82,7 +81,6 @@ def all_routes() -> list[Route]:
 
 def add_api(app: web.Application, settings: HubSettings, relay: CallRelay) -> None:
     """Serve the API on ``app``; its connections come from ``app[POOL]`` once started."""
-    app[auth_routes.THROTTLE] = LoginThrottle()
     app[auth_routes.COOKIE_SECURE] = settings.cookie_secure
     app[ORIGIN] = ClientOrigin(settings.trusted_proxy)
     stats_routes.configure_stats(app, settings)
