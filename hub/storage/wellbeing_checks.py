@@ -33,9 +33,11 @@ log = structlog.get_logger(__name__)
 
 BASELINES_PER_CHECK = 300
 """Homes whose baseline is worked out again per check (about 5 ms of Python each): 100,000
-homes in one time zone are renewed within about three hours of their midnight, the previous
-day's baseline serving meanwhile (it lacks only the last day). Every replica does this work;
-they do not share it out."""
+homes in one time zone are renewed within about three hours of their midnight by one replica,
+the previous day's baseline serving meanwhile (it lacks only the last day). Replicas share
+the homes out (``baseline_claims``), so two take about half as long."""
+CLAIM_FOR = timedelta(minutes=5)
+"""How long a replica's claim on a home's baseline holds (a round takes seconds)."""
 HISTORY_WEEKS = 5
 TEMPERATURE_LOOK_BACK = timedelta(days=1)
 """How far back a cold or hot room's readings are read to find when its spell began (the
@@ -89,17 +91,33 @@ def _params(now: datetime) -> dict[str, Any]:
 async def refresh_baselines(conn: AsyncConnection[Any], now: datetime) -> int:
     """Work out again the baselines older than their home's local day; return how many.
 
-    The oldest first, at most :data:`BASELINES_PER_CHECK`.
+    The oldest first, at most :data:`BASELINES_PER_CHECK`. Each home is claimed first
+    (``baseline_claims``, for :data:`CLAIM_FOR`), so replicas running this at once share the
+    homes instead of each working out all of them.
     """
     cursor = await conn.execute(
         sql.SQL(
-            "SELECT a.home_id, {zone}, {settings} -> 'late_rise' ->> 'morning_starts'"
-            " FROM home_activity a LEFT JOIN home_rules r USING (home_id)"
+            "WITH due AS ("
+            " SELECT a.home_id, b.local_day FROM home_activity a"
+            " LEFT JOIN home_rules r USING (home_id)"
             " LEFT JOIN home_baselines b USING (home_id)"
-            " WHERE b.home_id IS NULL OR b.local_day < (%(now)s AT TIME ZONE {zone})::date"
+            " WHERE (b.home_id IS NULL OR b.local_day < (%(now)s AT TIME ZONE {zone})::date)"
+            " AND NOT EXISTS (SELECT 1 FROM baseline_claims c"
+            "  WHERE c.home_id = a.home_id AND c.until > %(now)s)"
             " ORDER BY b.local_day NULLS FIRST LIMIT %(limit)s"
+            "), claimed AS ("
+            " INSERT INTO baseline_claims (home_id, until)"
+            " SELECT home_id, %(until)s FROM due ORDER BY home_id"
+            " ON CONFLICT (home_id) DO UPDATE SET until = EXCLUDED.until"
+            " WHERE baseline_claims.until <= %(now)s"
+            " RETURNING home_id"
+            ")"
+            " SELECT a.home_id, {zone}, {settings} -> 'late_rise' ->> 'morning_starts'"
+            " FROM claimed a LEFT JOIN home_rules r USING (home_id)"
+            " LEFT JOIN home_baselines b USING (home_id)"
+            " ORDER BY b.local_day NULLS FIRST"
         ).format(zone=_ZONE, settings=_SETTINGS),
-        {**_params(now), "limit": BASELINES_PER_CHECK},
+        {**_params(now), "limit": BASELINES_PER_CHECK, "until": now + CLAIM_FOR},
     )
     due = await cursor.fetchall()
     for home_id, zone_name, morning in due:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,25 @@ async def close(conn: Conn, alarm_id: uuid.UUID, at: datetime) -> None:
     """An operator takes the alarm and resolves it."""
     await alarm_changes.claim(conn, alarm_id, "anna", at)
     await alarm_changes.transition(conn, alarm_id, AlarmState.RESOLVED, actor="anna", now=at)
+
+
+async def test_two_replicas_share_the_baselines_out(db: Conn, database_url: str) -> None:
+    """Two hubs renewing at the same moment work out each home's baseline once between them."""
+    now = rome(4)
+    others = [f"home-{n}" for n in range(2, 9)]
+    await homes.register(db, others, "ats-1")
+    for home in ["home-1", *others]:
+        await db.execute(
+            "INSERT INTO home_activity (home_id, last_activity_at) VALUES (%s, %s)",
+            (home, now - HOUR),
+        )
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as other:
+        first, second = await asyncio.gather(
+            wellbeing_checks.refresh_baselines(db, now),
+            wellbeing_checks.refresh_baselines(other, now),
+        )
+    assert first + second == 8
+    assert await wellbeing_checks.refresh_baselines(db, now) == 0
 
 
 async def test_a_person_still_for_longer_than_usual_raises_one_inactivity_alarm(db: Conn) -> None:
