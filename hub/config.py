@@ -109,8 +109,8 @@ class HubSettings(CommonSettings):
     home_rate_per_s: float = Field(
         default=200.0,
         gt=0,
-        description="Messages a second one home may send (alarms are never limited); a unit "
-        "sends a few a minute, and drains its outbox in batches of up to 200 events.",
+        description="Messages a second one home may send (up/alarms is never limited); a "
+        "unit sends a few a minute, and drains its outbox in batches of up to 200 events.",
     )
     home_burst: float = Field(
         default=2000.0, ge=1, description="Messages one home may send at once above its rate."

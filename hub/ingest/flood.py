@@ -2,7 +2,7 @@
 
 - :class:`HomeRate`: a token bucket per home id. Telemetry and presence from a home over its
   rate are refused (``rate_limited``) without being stored or acknowledged to the unit, which
-  keeps them in its outbox and sends them again later; alarm-class events are never limited.
+  keeps them in its outbox and sends them again later; ``up/alarms`` is never limited.
 - :class:`LetterSample`: the refused messages of each home and reason kept as dead letters and
   log lines are the first few of each minute; the rest are only counted, and the counts stored
   once a few seconds. A flood of 50,000 bad messages is then a few rows and one count.
